@@ -1,0 +1,13 @@
+"""stallmagic: why is my validation accuracy stuck? A Jupyter magic that diagnoses Keras training and fixes it.
+
+``import stallmagic`` is cheap: Keras is imported when a capture starts, IPython when the extension loads.
+"""
+
+from __future__ import annotations
+
+from .capture import capture
+from .record import Run, Session
+
+__version__ = "0.1.0"
+
+__all__ = ["Run", "Session", "__version__", "capture"]

@@ -1,0 +1,222 @@
+"""Scoped interception of ``keras.Model.fit``: every fit made inside ``capture()`` becomes a Run.
+
+``capture()`` replaces ``keras.Model.fit`` (the class every Sequential, Functional, subclassed and ``tf.keras``
+model inherits it from) with a thin wrapper for as long as at least one ``capture()`` block is open, and puts
+the original back when the last one closes, whatever ended it. The wrapper adds one epoch-level callback to
+the call and otherwise passes the user's arguments through untouched, so the fit returns the same History,
+runs the same callbacks and raises the same exceptions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import math
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from .record import ErrorRecord, Run, Session
+
+_lock = threading.RLock()
+_sessions: list[Session] = []  # open capture() blocks, outermost first
+_patch: dict[str, Any] = {}  # {"cls": keras.Model, "original": fn, "own": fn | None} while installed
+_active = threading.local()  # models whose fit is running under the wrapper in this thread
+
+
+def _keras_model_class() -> type:
+    import keras
+
+    return keras.Model
+
+
+def original_fit() -> Any:
+    """The unpatched ``fit`` (what ``keras.Model.fit`` is when no capture is open)."""
+    with _lock:
+        if _patch:
+            return _patch["original"]
+    return _keras_model_class().fit
+
+
+def is_patched() -> bool:
+    """Whether ``keras.Model.fit`` is currently stallmagic's wrapper."""
+    with _lock:
+        return bool(_patch)
+
+
+def _install() -> None:
+    cls = _keras_model_class()
+    own = cls.__dict__.get("fit")  # None: fit is inherited from the backend trainer
+    original = cls.fit
+    _patch.update(cls=cls, original=original, own=own, signature=inspect.signature(original))
+
+    def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        return _captured_fit(original, self, args, kwargs)
+
+    fit.__doc__ = original.__doc__
+    fit.__name__ = "fit"
+    fit.__qualname__ = getattr(original, "__qualname__", "fit")
+    fit.__wrapped__ = original  # type: ignore[attr-defined]
+    fit._stallmagic = True  # type: ignore[attr-defined]
+    cls.fit = fit
+
+
+def _uninstall() -> None:
+    cls, own = _patch["cls"], _patch["own"]
+    if own is None:
+        if "fit" in cls.__dict__:
+            delattr(cls, "fit")
+    else:
+        cls.fit = own
+    _patch.clear()
+
+
+@contextlib.contextmanager
+def capture(label: str | None = None, *, snapshot_weights: bool = True) -> Iterator[Session]:
+    """Record every Keras ``fit`` call made while the block runs.
+
+    Args:
+        label: A name for the session's runs (``label``, ``label #2``, ...); default ``run 1``, ``run 2``.
+        snapshot_weights: Keep a copy of the model's weights at the start of each fit (default ``True``);
+            reruns need it. Turn it off for models too large to hold twice in memory.
+
+    Yields:
+        The :class:`~stallmagic.record.Session`; ``session.runs`` grows by one Run per fit, in call order,
+        and keeps partial runs of fits that raised.
+
+    Example::
+
+        with stallmagic.capture() as session:
+            model.fit(x, y, validation_split=0.2, epochs=10)
+        print(session.runs[-1].summary())
+
+    Blocks nest: a fit inside an inner block is recorded in every open block. ``keras.Model.fit`` is
+    restored when the outermost block exits, by any exception or KeyboardInterrupt too.
+    """
+    session = Session(label=label, snapshot_weights=snapshot_weights)
+    with _lock:
+        if not _sessions:
+            _install()
+        _sessions.append(session)
+    try:
+        yield session
+    finally:
+        with _lock:
+            if session in _sessions:
+                _sessions.remove(session)
+            if not _sessions and _patch:
+                _uninstall()
+
+
+def _running_models() -> set[int]:
+    ids = getattr(_active, "ids", None)
+    if ids is None:
+        ids = _active.ids = set()
+    return ids
+
+
+def _captured_fit(original: Any, model: Any, args: tuple, kwargs: dict) -> Any:
+    __tracebackhide__ = True
+    with _lock:
+        sessions = list(_sessions)
+    running = _running_models()
+    if not sessions or id(model) in running:  # a fit re-entered on the same model is the same run
+        return original(model, *args, **kwargs)
+    try:
+        bound = _patch_signature(original).bind(model, *args, **kwargs)
+    except TypeError:
+        return original(model, *args, **kwargs)  # let Keras word the argument error
+
+    run = _start_run(sessions, model, bound, args, kwargs)
+    recorder = _make_recorder(run, sessions)
+    user_callbacks = bound.arguments.get("callbacks")
+    holder = getattr(user_callbacks, "callbacks", None)  # a keras CallbackList
+    if holder is not None:
+        holder.append(recorder)
+        recorder.set_model(model)
+        recorder.set_params(getattr(user_callbacks, "params", {}) or {})
+    else:
+        bound.arguments["callbacks"] = [*(user_callbacks or []), recorder]
+
+    running.add(id(model))
+    start = time.perf_counter()
+    try:
+        history = original(*bound.args, **bound.kwargs)
+    except KeyboardInterrupt:
+        _finish(run, model, start, "interrupted", sessions, error=ErrorRecord("KeyboardInterrupt", ""))
+        raise
+    except BaseException as exc:
+        _finish(run, model, start, "error", sessions, error=ErrorRecord(type(exc).__name__, str(exc)))
+        raise
+    finally:
+        running.discard(id(model))
+        if holder is not None and recorder in holder:
+            holder.remove(recorder)
+    _finish(run, model, start, _end_reason(run, model), sessions)
+    return history
+
+
+def _patch_signature(original: Any) -> inspect.Signature:
+    with _lock:
+        sig = _patch.get("signature")
+    return sig if sig is not None else inspect.signature(original)
+
+
+def _start_run(sessions: list[Session], model: Any, bound: inspect.BoundArguments, args: tuple, kwargs: dict) -> Run:
+    from .describe import describe_fit
+
+    full = bound.signature.bind(*bound.args, **bound.kwargs)
+    full.apply_defaults()
+    fit_record, refs = describe_fit(full.arguments)
+    inner = sessions[-1]
+    run = Run(index=len(inner.runs), label=inner.new_label(inner.label), fit=fit_record)
+    run.data = refs
+    run.keras_model = model
+    run.fit_call = {"args": args, "kwargs": dict(kwargs)}
+    run.started_at = time.time()
+    for session in sessions:
+        session.runs.append(run)
+    run.session = inner
+    return run
+
+
+def _make_recorder(run: Run, sessions: list[Session]) -> Any:
+    from .recorder import Recorder
+
+    listening = [s for s in sessions if s.listeners]
+
+    def notify(event: str, r: Run) -> None:
+        for s in listening:
+            s.notify(event, r)
+
+    snapshot = all(s.snapshot_weights for s in sessions)
+    return Recorder(run, notify if listening else None, snapshot_weights=snapshot)
+
+
+def _end_reason(run: Run, model: Any) -> str:
+    loss = run.logs.get("loss", [])
+    if loss and not math.isfinite(loss[-1]):
+        return "nan"
+    if run.epochs_done < run.fit.epochs_asked and getattr(model, "stop_training", False):
+        return "early_stopped"
+    return "completed"
+
+
+def _finish(
+    run: Run, model: Any, start: float, end: str, sessions: list[Session], error: ErrorRecord | None = None
+) -> None:
+    run.wall_time = time.perf_counter() - start
+    run.end = end
+    run.error = error
+    if run.model is None:  # the fit failed before Keras built the model: describe what there is
+        try:
+            from .describe import describe_model
+
+            run.model = describe_model(model)
+        except Exception:
+            run.model = None
+    for session in sessions:
+        if session.listeners:
+            session.notify("end", run)

@@ -1,0 +1,70 @@
+"""The demo behind ``python -m stallmagic demo`` and ``make demo``: a stuck training on bundled data.
+
+Everything it uses ships with scikit-learn (the 8x8 digits), so it runs without a download.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+
+def quickstart_data(*, seed: int = 0, keep_minority: float = 0.1, noise: float = 0.2):
+    """The quickstart's training set: digits made imbalanced and partly mislabeled, and a clean test set.
+
+    Digits 0-4 keep every row, digits 5-9 keep ``keep_minority`` of theirs; ``noise`` of the remaining training
+    labels are replaced by a random other digit. Returns ``(x_train, y_train, x_test, y_test)`` with x scaled
+    to [0, 1] (float32 of shape (n, 64)) and y integer labels.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    x, y = load_digits(return_X_y=True)
+    x = (x / 16.0).astype("float32")
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, random_state=seed, stratify=y)
+    rng = np.random.default_rng(seed)
+    keep = (y_train < 5) | (rng.random(len(y_train)) < keep_minority)
+    x_train, y_train = x_train[keep], y_train[keep].copy()
+    flip = rng.random(len(y_train)) < noise
+    y_train[flip] = (y_train[flip] + rng.integers(1, 10, flip.sum())) % 10
+    return x_train, y_train, x_test, y_test
+
+
+def build_model(n_in: int = 64, n_out: int = 10):
+    """The quickstart's model: a small MLP, compiled with Adam and sparse categorical cross-entropy."""
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input((n_in,)),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(n_out, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def run_demo(*, epochs: int = 30, verbose: int = 0) -> int:
+    """Train the quickstart model under ``capture()`` and print what was recorded. Returns an exit code."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+
+    import stallmagic
+
+    keras.utils.set_random_seed(0)
+    x_train, y_train, x_test, y_test = quickstart_data()
+    model = build_model()
+    print(f"Training a small MLP on {len(x_train)} imbalanced, partly mislabeled digits for {epochs} epochs ...")
+    with stallmagic.capture(label="quickstart") as session:
+        model.fit(x_train, y_train, validation_data=(x_test, y_test), epochs=epochs, batch_size=32, verbose=verbose)
+    run = session.runs[-1]
+    print()
+    print(run.summary())
+    val = run.logs.get("val_accuracy", [])
+    if val:
+        best = int(np.argmax(val))
+        print(f"  validation accuracy: best {val[best]:.3f} at epoch {best + 1}, last {val[-1]:.3f}")
+    return 0
