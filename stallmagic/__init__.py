@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 from .capture import capture
+from .diagnosis import CAUSES, Finding, Report, diagnose
 from .record import Run, Session
 
 __version__ = "0.1.0"
 
-__all__ = ["Run", "Session", "__version__", "capture"]
+__all__ = ["CAUSES", "Finding", "Report", "Run", "Session", "__version__", "capture", "diagnose"]

@@ -74,13 +74,17 @@ def _uninstall() -> None:
 
 
 @contextlib.contextmanager
-def capture(label: str | None = None, *, snapshot_weights: bool = True) -> Iterator[Session]:
+def capture(
+    label: str | None = None, *, snapshot_weights: bool = True, session: Session | None = None
+) -> Iterator[Session]:
     """Record every Keras ``fit`` call made while the block runs.
 
     Args:
         label: A name for the session's runs (``label``, ``label #2``, ...); default ``run 1``, ``run 2``.
         snapshot_weights: Keep a copy of the model's weights at the start of each fit (default ``True``);
             reruns need it. Turn it off for models too large to hold twice in memory.
+        session: Record into this existing Session instead of a new one (reruns and the magic use it to keep
+            every run of a cell together). ``label`` and ``snapshot_weights`` are then ignored.
 
     Yields:
         The :class:`~stallmagic.record.Session`; ``session.runs`` grows by one Run per fit, in call order,
@@ -95,7 +99,8 @@ def capture(label: str | None = None, *, snapshot_weights: bool = True) -> Itera
     Blocks nest: a fit inside an inner block is recorded in every open block. ``keras.Model.fit`` is
     restored when the outermost block exits, by any exception or KeyboardInterrupt too.
     """
-    session = Session(label=label, snapshot_weights=snapshot_weights)
+    if session is None:
+        session = Session(label=label, snapshot_weights=snapshot_weights)
     with _lock:
         if not _sessions:
             _install()

@@ -239,6 +239,7 @@ class Run:
     session: Session | None = _runtime()
     parent: Run | None = _runtime()
     remedy: Any = _runtime()
+    report: Any = _runtime()  # the last Report from diagnose()
 
     @property
     def epochs_done(self) -> int:
@@ -260,6 +261,23 @@ class Run:
             raise KeyError(
                 f"This run did not log {key!r}. Available metrics are: {', '.join(self.logs) or 'none'}."
             ) from None
+
+    def diagnose(self, *, metric: str | None = None, gradients: bool = True) -> Any:
+        """Why is validation accuracy stuck? Measure the model and data, then rank the causes.
+
+        Args:
+            metric: What "accuracy" means for this run (default: the first accuracy-like metric, else the loss).
+            gradients: Run the gradient/dead-ReLU probe (default ``True``; TensorFlow backend only).
+
+        Returns:
+            A :class:`~stallmagic.diagnosis.report.Report`, also kept as ``run.report``.
+        """
+        from .diagnosis import diagnose
+        from .measure import measure
+
+        measurements = measure(self, gradients=gradients) if self.data is not None else None
+        self.report = diagnose(self, measurements, metric=metric)
+        return self.report
 
     def summary(self) -> str:
         """A few lines that say what this run was and how it ended."""

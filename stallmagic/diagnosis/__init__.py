@@ -1,0 +1,135 @@
+"""Diagnosis: why validation accuracy stalls, ranked, with evidence. Pure: no Keras, no IPython.
+
+``diagnose(run, measurements)`` runs every rule of :data:`RULES` on shared :class:`Signals`, ranks the findings
+(:mod:`.ranking`), attaches remedies, and returns a :class:`Report`. ``Run.diagnose()`` measures the live model
+and data first (:mod:`stallmagic.measure`) and then calls this.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from ..record import Run
+from . import curves, data, gradients, labels, model
+from .causes import CAUSES, FAMILY, TIER
+from .measurements import ArraySample, GradientProbe, Measurements
+from .ranking import rank
+from .report import ALERT, Finding, Report
+from .rules import Rule
+from .signals import Signals, resolve_metric
+
+#: Every rule, one line each. Order does not matter: the ranking orders the findings.
+RULES: list[Rule] = [
+    model.loss_mismatch,
+    data.data_quality,
+    data.data_leakage,
+    data.unshuffled_validation_split,
+    data.unscaled_inputs,
+    data.class_imbalance,
+    data.insufficient_data,
+    labels.label_noise,
+    gradients.vanishing_gradient,
+    gradients.exploding_gradient,
+    gradients.dying_relu,
+    curves.lr_too_high,
+    curves.lr_too_low,
+    curves.batch_size,
+    curves.optimizer_choice,
+    curves.overfitting,
+    curves.underfitting,
+]
+
+
+def diagnose(
+    run: Run,
+    measurements: Measurements | None = None,
+    *,
+    metric: str | None = None,
+    with_remedies: bool = True,
+    seed: int = 0,
+) -> Report:
+    """Explain what holds the run's validation metric back.
+
+    Args:
+        run: A captured Run (finished, or partial after an error).
+        measurements: Samples, predictions and gradient probes from :func:`stallmagic.measure.measure`; without
+            them only the curves and the model's configuration are read.
+        metric: The metric that "accuracy" means here (default: the first accuracy-like metric, else the loss).
+        with_remedies: Attach remedies to each finding (default ``True``).
+        seed: Seed of the cheap probes (default 0).
+
+    Returns:
+        The :class:`Report`, findings most likely first.
+    """
+    start = time.perf_counter()
+    signals = Signals(run, measurements, metric=metric, seed=seed)
+    findings: list[Finding] = []
+    for rule in RULES:
+        t = time.perf_counter()
+        finding = rule(run, signals)
+        signals.timings[f"rule:{rule.__name__}"] = time.perf_counter() - t
+        if finding is not None:
+            findings.append(finding)
+    findings = rank(findings)
+    if with_remedies:
+        _attach_remedies(findings, run, signals)
+    report = Report(
+        run_label=run.label,
+        metric=signals.metric.train_key,
+        findings=findings,
+        summary=_summary(run, signals),
+        notes=_unique(signals.notes),
+        timings=signals.timings,
+    )
+    report.timings["diagnose"] = time.perf_counter() - start
+    return report
+
+
+def _attach_remedies(findings: list[Finding], run: Run, signals: Signals) -> None:
+    try:
+        from ..remedies import suggest
+    except ImportError:  # the remedies package is optional for the core
+        return
+    for finding in findings:
+        finding.remedies = suggest(finding, run, signals)
+
+
+def _unique(items: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for item in items:
+        seen.setdefault(item, None)
+    return list(seen)
+
+
+def _summary(run: Run, s: Signals) -> dict:
+    out: dict = {"end": run.end, "epochs_done": run.epochs_done, "task": s.task}
+    val = s.val_acc or s.val_loss
+    if val is not None and val.best_index is not None:
+        out.update(val_key=val.key, best_val=val.best, best_epoch=val.best_index + 1, last_val=val.last)
+    train = s.acc or s.loss
+    if train is not None and train.n:
+        out.update(train_key=train.key, last_train=train.last)
+    probe = s.__dict__.get("probe")  # only if a rule computed it
+    if probe is not None and probe.val_score is not None:
+        out.update(baseline=probe.val_score, baseline_model=probe.model_name)
+    if s.chance_accuracy is not None:
+        out["chance_accuracy"] = s.chance_accuracy
+    out["healthy_text"] = _healthy_text(out)
+    return out
+
+
+def _healthy_text(summary: dict) -> str:
+    best, key = summary.get("best_val"), summary.get("val_key")
+    if best is None or (isinstance(best, float) and math.isnan(best)):
+        return "the run logged no validation metric to judge; the checks that ran raised nothing."
+    text = f"{key} reached {best:.3g} (best at epoch {summary['best_epoch']})"
+    if summary.get("baseline") is not None:
+        text += f", in line with a quick {summary['baseline_model']} baseline ({summary['baseline']:.3g})"
+    return text + ", and no check found a cause that holds it back."
+
+
+__all__ = [
+    "ALERT", "CAUSES", "FAMILY", "RULES", "TIER", "ArraySample", "Finding", "GradientProbe", "Measurements",
+    "Report", "Signals", "diagnose", "resolve_metric",
+]  # fmt: skip

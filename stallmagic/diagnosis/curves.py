@@ -1,0 +1,396 @@
+"""Rules on the training regime, read from the curves (and the optimizer's settings).
+
+Every "rises", "stalls" and "still improving" here is judged against the curve's own epoch-to-epoch noise
+(:mod:`.trend`), not against a fixed step size. "The baseline" is the cheap probe's validation accuracy: what a
+quick scikit-learn model reaches on the same rows (:mod:`.probes`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..record import Run
+from .report import Finding
+from .rules import num, pct, ramp
+from .signals import Signals
+from .trend import Curve
+
+#: Usual starting learning rates; "high" and "low" are read relative to these.
+DEFAULT_LR = {
+    "SGD": 0.01, "Adam": 1e-3, "AdamW": 1e-3, "Adamax": 2e-3, "Nadam": 1e-3, "RMSprop": 1e-3, "Adagrad": 1e-2,
+    "Adadelta": 1.0, "Lion": 1e-4, "Lamb": 1e-3, "Ftrl": 1e-2, "Adafactor": 1e-3, "LossScaleOptimizer": 1e-3,
+}  # fmt: skip
+
+
+def _lr(run: Run) -> float | None:
+    if run.learning_rates and run.learning_rates[0] is not None:
+        return float(run.learning_rates[0])
+    return run.model.initial_learning_rate if run.model is not None else None
+
+
+def _lr_factor(run: Run) -> tuple[float | None, float | None, str | None]:
+    """(learning rate, its ratio to the optimizer's usual rate, optimizer name)."""
+    lr = _lr(run)
+    name = run.model.optimizer_name if run.model is not None else None
+    default = DEFAULT_LR.get(name or "", 1e-3)
+    if lr is None or lr <= 0:
+        return lr, None, name
+    return lr, lr / default, name
+
+
+def _shortfall(s: Signals) -> float | None:
+    probe = s.probe
+    if s.val_acc is None or probe is None or probe.val_score is None or s.metric.kind != "accuracy":
+        return None
+    return probe.val_score - s.val_acc.best
+
+
+def _at_chance(s: Signals) -> float:
+    """0..1: how close the chosen validation (else training) accuracy is to a constant guess."""
+    curve = s.val_acc if s.val_acc is not None and s.val_acc.n else s.acc
+    chance = s.chance_accuracy
+    if curve is None or curve.n == 0 or chance is None or s.metric.kind != "accuracy":
+        return 0.0
+    margin = max(0.02, 2 * (curve.noise if math.isfinite(curve.noise) else 0.0))
+    return ramp(curve.best - chance, margin * 2.5, margin)
+
+
+def _gap_series(s: Signals) -> np.ndarray | None:
+    if s.acc is None or s.val_acc is None:
+        return None
+    gap = s.acc.values - s.val_acc.values
+    return gap if np.isfinite(gap).sum() >= 2 else None
+
+
+# ---------------------------------------------------------------------- learning rate
+
+
+def lr_too_high(run: Run, s: Signals) -> Finding | None:
+    """The loss diverges, rises, zig-zags, or accuracy collapses to chance, with a learning rate above the
+    optimizer's usual one.
+
+    Symptom strength (0..1) is the strongest of: a NaN/inf training loss; a final training loss above the first;
+    accuracy at chance (see ``_at_chance``) with a loss still near an uninformed guess; a zig-zagging loss (more
+    than half of the steps reverse direction, with swings over 10 % of the range). Confidence =
+    symptom x (0.3 + 0.65 x suspicion), where suspicion ramps with the learning rate from 3x to 30x its usual
+    value.
+    """
+    loss = s.loss
+    if loss is None or loss.n + (1 if loss.first_nonfinite is not None else 0) < 2:
+        return None
+    lr, factor, opt = _lr_factor(run)
+    diverged = 1.0 if loss.first_nonfinite is not None else 0.0
+    rising = ramp(loss.relative_change(), 0.0, 0.3) if loss.n >= 2 else 0.0
+    ref = s.initial_loss_reference
+    uninformed = 1.0 if ref is None else ramp(loss.last / ref, 0.6, 0.95)
+    collapse = _at_chance(s) * uninformed
+    swings = loss.noise / max(loss.span, 1e-12) if math.isfinite(loss.noise) else 0.0
+    zigzag = ramp(loss.direction_changes(), 0.45, 0.7) * ramp(swings, 0.05, 0.2)
+    symptom = max(diverged, rising, collapse, zigzag)
+    if symptom <= 0:
+        return None
+    suspicion = ramp(math.log10(factor), math.log10(3), math.log10(30)) if factor else 0.0
+    conf = symptom * (0.3 + 0.65 * suspicion)
+    what = (
+        "the training loss became NaN"
+        if diverged
+        else "the training loss rose over training"
+        if rising >= max(collapse, zigzag)
+        else "accuracy collapsed to chance"
+        if collapse >= zigzag
+        else "the training loss zig-zags"
+    )
+    ev = {
+        "learning_rate": lr,
+        "optimizer": opt,
+        "lr_vs_usual": round(factor, 3) if factor else None,
+        "loss_first": round(loss.first, 4),
+        "loss_last": round(loss.last, 4) if loss.n else None,
+        "direction_changes": round(loss.direction_changes(), 3),
+    }
+    if s.val_acc is not None and s.val_acc.n:
+        ev.update(val_accuracy_best=round(s.val_acc.best, 4), chance_accuracy=s.chance_accuracy)
+    return Finding(
+        "lr_too_high",
+        "Learning rate too high",
+        f"With {opt} at learning rate {num(lr)} ({num(factor, 2)}x its usual {num(DEFAULT_LR.get(opt or '', 1e-3))}), "
+        f"{what}: each step overshoots the minimum. Lower the learning rate by 10x (or add a warm-up / "
+        "ReduceLROnPlateau).",
+        ev,
+        conf,
+    )
+
+
+def lr_too_low(run: Run, s: Signals) -> Finding | None:
+    """The loss creeps down and is still improving at the end, far from where the data allow, with a learning
+    rate well below the optimizer's usual one (suspicion ramps from 0.3x down to 0.01x).
+
+    Confidence = still improving x suspicion x (0.5 + 0.45 x shortfall), shortfall ramping from 0.03 to 0.2
+    below the cheap baseline (or the loss having fallen less than 30 % when there is no baseline).
+    """
+    loss = s.loss
+    if loss is None or loss.n < 3 or loss.first_nonfinite is not None:
+        return None
+    lr, factor, opt = _lr_factor(run)
+    if factor is None:
+        return None
+    suspicion = ramp(math.log10(factor), math.log10(0.3), -2.0)
+    if suspicion <= 0:
+        return None
+    still = 1.0 if loss.improving() else (0.5 if s.val_loss is not None and s.val_loss.improving() else 0.0)
+    if still <= 0:
+        return None
+    shortfall = _shortfall(s)
+    far = ramp(shortfall, 0.03, 0.2) if shortfall is not None else ramp(-loss.relative_change(), 0.6, 0.3)
+    conf = still * suspicion * (0.5 + 0.45 * far)
+    ev = {
+        "learning_rate": lr,
+        "optimizer": opt,
+        "lr_vs_usual": round(factor, 4),
+        "loss_first": round(loss.first, 4),
+        "loss_last": round(loss.last, 4),
+        "loss_slope_per_epoch": round(loss.trend.slope, 5),
+    }
+    if shortfall is not None:
+        ev.update(val_accuracy_best=round(s.val_acc.best, 4), baseline_accuracy=round(s.probe.val_score, 4))
+    return Finding(
+        "lr_too_low",
+        "Learning rate too low",
+        f"With {opt} at learning rate {num(lr)} ({num(factor, 2)}x its usual), the loss is still creeping down "
+        f"at the end ({loss.first:.3g} -> {loss.last:.3g})"
+        + (
+            f" while validation accuracy ({num(s.val_acc.best)}) is far below a quick baseline "
+            f"({num(s.probe.val_score)})"
+            if shortfall is not None and shortfall > 0.03
+            else ""
+        )
+        + ". Raise the learning rate (try 10x) rather than training longer.",
+        ev,
+        conf,
+    )
+
+
+# ---------------------------------------------------------------------- batch size and optimizer
+
+
+def batch_size(run: Run, s: Signals) -> Finding | None:
+    """A pathological batch size.
+
+    * One or two updates per epoch (the batch holds nearly all rows) and fewer than 500 updates in all, while
+      the loss is still improving or validation stays below the baseline: 0.6-0.9.
+    * Tiny batches (at most 4 rows on at least 200 rows) with a noisy validation curve: 0.55.
+    """
+    fit = run.fit
+    steps, bs, n = fit.steps_per_epoch, fit.batch_size, fit.n_train
+    if steps is None or s.loss is None or s.loss.n < 2:
+        return None
+    updates = steps * run.epochs_done
+    shortfall = _shortfall(s)
+    short = ramp(shortfall, 0.03, 0.15) if shortfall is not None else 0.0
+    still = 1.0 if s.loss.improving() else 0.0
+    if steps <= 2 and (n is None or n >= 64) and updates < 500:
+        hurt = max(still * 0.7, short)
+        if hurt <= 0:
+            return None
+        conf = (0.6 + 0.3 * ramp(500 - updates, 0, 400)) * (0.5 + 0.5 * hurt)
+        return Finding(
+            "batch_size",
+            "One update per epoch",
+            f"batch_size={bs} over {n if n is not None else '?'} rows gives {steps} update(s) per epoch, {updates} in "
+            f"the whole run: the model has barely taken any steps"
+            + (
+                f" and validation ({num(s.val_acc.best)}) stays below a quick baseline ({num(s.probe.val_score)})"
+                if shortfall is not None and shortfall > 0.03
+                else ""
+            )
+            + ". Use mini-batches of 32-256 rows.",
+            {"batch_size": bs, "steps_per_epoch": steps, "updates": updates, "n_train": n},
+            conf,
+        )
+    if bs is not None and bs <= 4 and (n or 0) >= 200 and s.val_acc is not None and s.val_acc.n >= 4:
+        noise = s.val_acc.noise
+        if math.isfinite(noise) and noise >= 0.015:
+            return Finding(
+                "batch_size",
+                "Tiny batches",
+                f"batch_size={bs} makes {steps} very noisy updates per epoch; validation accuracy jumps by about "
+                f"{noise:.3f} from epoch to epoch. Larger batches (32-128) give steadier, faster training.",
+                {"batch_size": bs, "steps_per_epoch": steps, "val_noise": round(noise, 4), "n_train": n},
+                0.55,
+            )
+    return None
+
+
+def optimizer_choice(run: Run, s: Signals) -> Finding | None:
+    """Plain SGD without momentum (or Adagrad/Adadelta at their defaults) where training is still crawling.
+
+    Needs the loss still improving at the end or validation clearly below the baseline, with a learning rate
+    that is not itself tiny (that is ``lr_too_low``). Confidence 0.55-0.85 by the shortfall.
+    """
+    model = run.model
+    if model is None or s.loss is None or s.loss.n < 3 or s.loss.first_nonfinite is not None:
+        return None
+    name = model.optimizer_name
+    config = model.optimizer.get("config", {})
+    plain_sgd = name == "SGD" and not config.get("momentum") and not config.get("nesterov")
+    slow_default = name in ("Adagrad", "Adadelta")
+    if not (plain_sgd or slow_default):
+        return None
+    lr, factor, _ = _lr_factor(run)
+    if factor is not None and factor < 0.1:
+        return None
+    shortfall = _shortfall(s)
+    short = ramp(shortfall, 0.02, 0.15) if shortfall is not None else 0.0
+    still = 1.0 if s.loss.improving() else 0.0
+    hurt = max(short, 0.6 * still)
+    if hurt <= 0:
+        return None
+    what = "plain SGD without momentum" if plain_sgd else f"{name} at learning rate {num(lr)}"
+    return Finding(
+        "optimizer_choice",
+        "The optimizer is the brake",
+        f"Training uses {what}; the loss is {'still falling slowly' if still else 'stuck'} after "
+        f"{run.epochs_done} epochs"
+        + (
+            f" and validation ({num(s.val_acc.best)}) is below a quick baseline ({num(s.probe.val_score)})"
+            if shortfall is not None and shortfall > 0.02
+            else ""
+        )
+        + ". Adam (or SGD with momentum 0.9) typically converges far faster here.",
+        {
+            "optimizer": name,
+            "learning_rate": lr,
+            "momentum": config.get("momentum"),
+            "loss_first": round(s.loss.first, 4),
+            "loss_last": round(s.loss.last, 4),
+            "still_improving": bool(still),
+        },
+        0.5 + 0.35 * hurt,
+    )
+
+
+# ---------------------------------------------------------------------- fit vs generalization
+
+
+def _regularization(run: Run) -> dict:
+    if run.model is None:
+        return {}
+    dropout = [layer.rate for layer in run.model.layers if layer.rate is not None and "Dropout" in layer.class_name]
+    l2 = [layer.kernel_regularizer for layer in run.model.layers if layer.kernel_regularizer]
+    return {
+        "dropout_layers": len(dropout),
+        "max_dropout": max(dropout) if dropout else 0.0,
+        "regularized_layers": len(l2),
+    }
+
+
+def _rise(val_loss: Curve, loss: Curve) -> tuple[float, dict]:
+    """0..1 strength of 'validation loss rises after its minimum while training loss keeps falling'."""
+    i = val_loss.best_index
+    if i is None or val_loss.n < 4 or i >= len(val_loss.values) - 2:
+        return 0.0, {}
+    best, last = val_loss.best, val_loss.last
+    rel = (last - best) / max(abs(best), 1e-12)
+    noise_units = val_loss.regress_in_noise()
+    beyond_noise = ramp(noise_units, 2.0, 4.0) if math.isfinite(noise_units) else ramp(rel, 0.1, 0.2)
+    train_after = loss.values[i:]
+    train_after = train_after[np.isfinite(train_after)]
+    train_falls = 1.0 if len(train_after) >= 2 and train_after[-1] < train_after[0] else 0.0
+    score = ramp(rel, 0.05, 0.4) * beyond_noise * train_falls
+    return score, {
+        "val_loss_min": round(best, 4),
+        "val_loss_min_epoch": i + 1,
+        "val_loss_last": round(last, 4),
+        "val_loss_rise": round(rel, 4),
+    }
+
+
+def overfitting(run: Run, s: Signals) -> Finding | None:
+    """Training keeps improving while validation stalls or worsens.
+
+    Two signs, the stronger counts: (1) validation loss rises after its minimum by 5-40 % (and beyond 2-4x its
+    noise) while the training loss keeps falling; (2) training accuracy ends 4-15 points above validation
+    accuracy, with validation not improving any more. Confidence = 0.25 + 0.7 x strength.
+    """
+    loss, val_loss = s.loss, s.val_loss
+    if loss is None or val_loss is None or loss.first_nonfinite is not None:
+        return None
+    rise, ev = _rise(val_loss, loss)
+    gap_score = 0.0
+    gap = _gap_series(s)
+    if gap is not None and s.val_acc is not None:
+        last_gap = float(gap[np.isfinite(gap)][-1])
+        val_stuck = 0.0 if s.val_acc.improving() else 1.0
+        gap_score = ramp(last_gap, 0.04, 0.15) * val_stuck
+        ev.update(
+            train_accuracy=round(s.acc.last, 4),
+            val_accuracy=round(s.val_acc.last, 4),
+            train_minus_val=round(last_gap, 4),
+        )
+    strength = max(rise, gap_score)
+    if strength <= 0:
+        return None
+    reg = _regularization(run)
+    ev.update(reg)
+    words = []
+    if rise > 0:
+        words.append(
+            f"validation loss bottomed at epoch {ev['val_loss_min_epoch']} ({ev['val_loss_min']:.3g}) and "
+            f"has risen {pct(ev['val_loss_rise'])} since, while training loss kept falling"
+        )
+    if gap_score > 0:
+        words.append(
+            f"training accuracy ({ev['train_accuracy']:.3f}) ends {ev['train_minus_val']:.3f} above "
+            f"validation ({ev['val_accuracy']:.3f})"
+        )
+    none = not reg.get("dropout_layers") and not reg.get("regularized_layers")
+    return Finding(
+        "overfitting",
+        "Overfitting",
+        f"{'; '.join(words).capitalize()}: the model memorizes the training rows"
+        f"{' and has no dropout or weight penalty' if none else ''}. Stop at the best epoch (early stopping) and "
+        "add regularization (dropout, L2).",
+        ev,
+        0.25 + 0.7 * strength,
+    )
+
+
+def underfitting(run: Run, s: Signals) -> Finding | None:
+    """Training and validation accuracy both low and close, with the loss no longer improving, while a cheap
+    model does clearly better on the same rows.
+
+    Confidence = ramp(baseline - best validation accuracy, 0.05, 0.2) x (0.9 when the training loss has
+    plateaued, 0.5 otherwise), for a train/validation gap under 0.08.
+    """
+    shortfall = _shortfall(s)
+    if shortfall is None or shortfall < 0.05 or s.acc is None or s.acc.n < 3:
+        return None
+    gap = s.acc.last - s.val_acc.last if s.val_acc.n else 0.0
+    if gap >= 0.08:
+        return None
+    plateau = s.loss is not None and not s.loss.improving()
+    conf = ramp(shortfall, 0.05, 0.2) * (0.9 if plateau else 0.5)
+    if conf <= 0:
+        return None
+    reg = _regularization(run)
+    params = run.model.trainable_params if run.model is not None else None
+    return Finding(
+        "underfitting",
+        "Underfitting: the model cannot fit what the data allow",
+        f"Training ({s.acc.last:.3f}) and validation ({s.val_acc.best:.3f} at best) accuracy are both low and close, "
+        f"{'and the loss has stopped improving, ' if plateau else ''}while a quick {s.probe.model_name} reaches "
+        f"{s.probe.val_score:.3f} on the same rows. Give the model more capacity (wider or deeper layers), or "
+        "less regularization.",
+        {
+            "train_accuracy": round(s.acc.last, 4),
+            "val_accuracy_best": round(s.val_acc.best, 4),
+            "baseline_accuracy": round(s.probe.val_score, 4),
+            "train_minus_val": round(gap, 4),
+            "params": params,
+            "loss_plateaued": plateau,
+            **reg,
+        },
+        conf,
+    )

@@ -1,0 +1,150 @@
+"""Rules on gradients and units, from the gradient probe (one fixed batch, starting and final weights).
+
+The probe is measured off the training hot path, after the fit (:mod:`stallmagic.measure`); without it (another
+backend, a generator) these rules say nothing and the report's notes say why.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..record import Run
+from .report import Finding
+from .rules import num, pct, ramp
+from .signals import Signals
+
+_SATURATING = {"sigmoid", "tanh", "hard_sigmoid", "softsign"}
+
+
+def _stalled(s: Signals) -> float:
+    """0..1: how little the training loss came down (1 = it did not move at all)."""
+    loss = s.loss
+    if loss is None or loss.n < 2:
+        return 0.0
+    change = loss.relative_change()
+    if not math.isfinite(change):
+        return 1.0
+    reference = s.initial_loss_reference
+    if reference and loss.last >= 0.9 * reference:  # still at an uninformed guess
+        return 1.0
+    return ramp(-change, 0.3, 0.02)
+
+
+def vanishing_gradient(run: Run, s: Signals) -> Finding | None:
+    """Gradients shrink layer by layer: the first layer's kernel gradient, relative to its weights, is at most
+    1/1000 of the last layer's (at the starting weights), and training stalled. Confidence ramps with the
+    shrink factor (1e-3 to 1e-6), scaled by how little the loss moved."""
+    g = s.m.gradients
+    if g is None or "start" not in g.grad_norms or len(g.layers) < 3:
+        return None
+    grads, weights = np.array(g.grad_norms["start"]), np.array(g.weight_norms["start"])
+    rel = grads / np.maximum(weights, 1e-12)
+    if rel[-1] <= 0:
+        return None
+    ratio = float(rel[0] / rel[-1])
+    if ratio > 1e-3:
+        return None
+    stalled = _stalled(s)
+    if stalled <= 0:
+        return None
+    saturating = [layer.name for layer in (run.model.layers if run.model else []) if layer.activation in _SATURATING]
+    conf = (0.55 + 0.4 * ramp(-math.log10(max(ratio, 1e-12)), 3, 6)) * (0.4 + 0.6 * stalled)
+    return Finding(
+        "vanishing_gradient",
+        "Vanishing gradients",
+        f"At the start of training, the first layer's gradient (relative to its weights) is {ratio:.1e} times the "
+        f"last layer's: the signal fades through {len(g.layers)} layers"
+        f"{f' of saturating activations ({len(saturating)} sigmoid/tanh)' if saturating else ''}, so the early "
+        "layers barely learn and the loss stalls. Use ReLU-family activations with He initialization, batch "
+        "normalization, or residual connections.",
+        {
+            "first_to_last_gradient_ratio": ratio,
+            "layers": len(g.layers),
+            "saturating_layers": len(saturating),
+            "loss_change": round(s.loss.relative_change(), 4) if s.loss else None,
+        },
+        conf,
+    )
+
+
+def exploding_gradient(run: Run, s: Signals) -> Finding | None:
+    """Gradients that are already huge at the starting weights (not caused by the learning rate).
+
+    Fires when the largest layer gradient norm at the start exceeds 1000 times that layer's weight norm, or the
+    gradient grows by more than 1000x from the last layer to the first, and the training loss blew up (NaN/inf
+    or rose). Confidence 0.6-0.95 by the size of the blow-up.
+    """
+    g = s.m.gradients
+    if g is None or "start" not in g.grad_norms:
+        return None
+    grads, weights = np.array(g.grad_norms["start"]), np.array(g.weight_norms["start"])
+    if not len(grads):
+        return None
+    finite = np.isfinite(grads)
+    rel = np.where(finite, grads / np.maximum(weights, 1e-12), np.inf)
+    worst = float(rel.max())
+    growth = float(rel[0] / rel[-1]) if len(rel) > 1 and rel[-1] > 0 else 1.0
+    if worst < 1e3 and growth < 1e3 and finite.all():
+        return None
+    loss = s.loss
+    blew = loss is not None and (loss.first_nonfinite is not None or (loss.n >= 2 and loss.last > loss.first))
+    start_loss = g.loss.get("start", math.nan)
+    if not blew and not (math.isfinite(start_loss) and start_loss > 1e3) and finite.all():
+        return None
+    severity = ramp(math.log10(max(worst if math.isfinite(worst) else 1e12, growth, 1.0)), 3, 8)
+    return Finding(
+        "exploding_gradient",
+        "Exploding gradients",
+        f"At the starting weights the gradients are already huge (up to {num(worst)} times the weights they "
+        f"update{'; growing ' + num(growth) + 'x towards the input' if growth >= 1e3 else ''}), before the learning "
+        "rate plays any role, and the loss "
+        f"{'became NaN' if loss is not None and loss.first_nonfinite is not None else 'blew up'}. Check the "
+        "weight initialization and input scale; clip gradients (clipnorm) and add normalization.",
+        {"max_gradient_to_weight": worst, "gradient_growth_to_input": growth, "start_batch_loss": start_loss},
+        0.6 + 0.35 * severity,
+    )
+
+
+def dying_relu(run: Run, s: Signals) -> Finding | None:
+    """Many ReLU units output zero for every row of the probe batch at the final weights.
+
+    Fires when the mean dead share over ReLU layers is at least 40 % (or one layer at least 70 %) and training
+    stalled or fell short. Confidence ramps with the dead share (40 % to 90 %).
+    """
+    g = s.m.gradients
+    if g is None or "end" not in g.dead_relu or not g.dead_relu["end"]:
+        return None
+    end = g.dead_relu["end"]
+    mean_dead = float(np.mean(list(end.values())))
+    worst_layer, worst = max(end.items(), key=lambda kv: kv[1])
+    if mean_dead < 0.4 and worst < 0.7:
+        return None
+    stalled = _stalled(s)
+    short = 0.0
+    if s.val_acc is not None and s.probe is not None and s.probe.val_score is not None and s.metric.kind == "accuracy":
+        short = ramp(s.probe.val_score - s.val_acc.best, 0.03, 0.2)
+    hurt = max(stalled, short)
+    if hurt <= 0:
+        return None
+    start = g.dead_relu.get("start", {})
+    ev = {
+        "dead_share_mean": round(mean_dead, 4),
+        "worst_layer": worst_layer,
+        "worst_layer_dead": round(worst, 4),
+        "dead_share_at_start": round(float(np.mean(list(start.values()))), 4) if start else None,
+        "learning_rate": run.model.initial_learning_rate if run.model else None,
+    }
+    when = ""
+    if start:
+        when = " (already at the start)" if ev["dead_share_at_start"] >= 0.4 else " (they died during training)"
+    return Finding(
+        "dying_relu",
+        "Dead ReLU units",
+        f"{pct(mean_dead)} of the ReLU units output zero for every input of a probe batch{when}; in "
+        f"{worst_layer} it is {pct(worst)}. Dead units pass no gradient and never recover. Lower the learning "
+        "rate, use LeakyReLU/ELU, or He initialization with small positive biases.",
+        ev,
+        (0.5 + 0.45 * ramp(max(mean_dead, worst - 0.2), 0.4, 0.9)) * (0.6 + 0.4 * hurt),
+    )

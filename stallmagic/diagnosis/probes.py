@@ -1,0 +1,236 @@
+"""Cheap scikit-learn probes of what the data allow, independent of the network.
+
+One bounded sample of the training rows (at most :data:`MAX_ROWS`), standardized, is given to two cheap models, a
+linear one and a k-nearest-neighbours one (so that both linearly separable data and curved boundaries such as
+make_moons are served), and the better one by out-of-fold accuracy is kept. From it:
+
+* the **baseline**: its score on the validation rows, i.e. what a quick model reaches on this data;
+* the **learning curve**: its validation score trained on 25 %, 50 % and 100 % of the sample, which tells whether
+  more data would still help;
+* **out-of-fold probabilities** for every sampled training row (3-fold), from which cleanlab's confident learning
+  (``cleanlab.filter.find_label_issues``) flags the rows whose label looks wrong.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: Rows of the training (and validation) split the probes look at, at most.
+MAX_ROWS = 1500
+#: Features kept for the probes; wider inputs are projected on their first principal components.
+MAX_FEATURES = 256
+#: Learning-curve points, as fractions of the sampled training rows.
+FRACTIONS = (0.25, 0.5, 1.0)
+#: A row counts as "confidently mislabeled" when the probe gives another class at least this probability.
+CONFIDENT = 0.7
+
+
+@dataclass
+class ProbeResult:
+    """What the cheap probe measured (see module docstring). Scores are accuracy or R^2 on validation.
+
+    ``positions`` maps each probed training row back to its position in the ``x_train`` given to
+    :func:`run_probe`; ``labels``, ``oof_proba``, ``label_issues`` and ``confident_wrong`` are aligned with it.
+    """
+
+    task: str
+    model_name: str
+    n_train: int
+    val_score: float | None
+    curve: list[tuple[int, float]] = field(default_factory=list)
+    oof_accuracy: float | None = None
+    oof_proba: np.ndarray | None = None
+    classes: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    positions: np.ndarray | None = None
+    label_issues: np.ndarray | None = None
+    confident_wrong: np.ndarray | None = None
+    note: str | None = None
+
+    def gain_last_doubling(self) -> float | None:
+        """Score gained from the 50 % point to the 100 % point of the learning curve."""
+        if len(self.curve) < 2:
+            return None
+        return self.curve[-1][1] - self.curve[-2][1]
+
+
+def _prepare(x_train: np.ndarray, x_val: np.ndarray | None, seed: int):
+    from sklearn.decomposition import PCA
+    from sklearn.preprocessing import StandardScaler
+
+    x_train = np.asarray(x_train, dtype=np.float64).reshape(len(x_train), -1)
+    x_val = None if x_val is None else np.asarray(x_val, dtype=np.float64).reshape(len(x_val), -1)
+    # Non-finite values: the column median (the data-quality rule reports them; the probe still wants a score).
+    bad = ~np.isfinite(x_train)
+    if bad.any() or (x_val is not None and not np.isfinite(x_val).all()):
+        med = np.nanmedian(np.where(bad, np.nan, x_train), axis=0)
+        med = np.where(np.isfinite(med), med, 0.0)
+        x_train = np.where(bad, med, x_train)
+        if x_val is not None:
+            x_val = np.where(np.isfinite(x_val), x_val, med)
+    scaler = StandardScaler().fit(x_train)
+    x_train = scaler.transform(x_train)
+    x_val = scaler.transform(x_val) if x_val is not None else None
+    if x_train.shape[1] > MAX_FEATURES:
+        pca = PCA(n_components=min(MAX_FEATURES // 4, len(x_train) - 1), svd_solver="randomized", random_state=seed)
+        x_train = pca.fit_transform(x_train)
+        x_val = pca.transform(x_val) if x_val is not None else None
+    return x_train, x_val
+
+
+def _subsample(n: int, cap: int, rng: np.random.Generator, y: np.ndarray | None = None) -> np.ndarray:
+    if n <= cap:
+        return np.arange(n)
+    if y is None:
+        return np.sort(rng.choice(n, cap, replace=False))
+    # stratified: keep every class's share (and at least one row of each)
+    idx = []
+    for c in np.unique(y):
+        rows = np.flatnonzero(y == c)
+        take = max(1, round(cap * len(rows) / n))
+        idx.append(rng.choice(rows, min(take, len(rows)), replace=False))
+    return np.sort(np.concatenate(idx))
+
+
+def _candidates(task: str, n: int):
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+
+    k = int(min(15, max(3, round(math.sqrt(n) / 3))))
+    if task == "classification":
+        return [
+            ("logistic regression", LogisticRegression(max_iter=300, C=1.0)),
+            (f"{k}-nearest neighbours", KNeighborsClassifier(n_neighbors=k, weights="distance")),
+        ]
+    return [("ridge regression", Ridge(alpha=1.0)), (f"{k}-nearest neighbours", KNeighborsRegressor(n_neighbors=k))]
+
+
+def _score(model, x, y, task: str) -> float:
+    if task == "classification":
+        return float(np.mean(model.predict(x) == y))
+    from sklearn.metrics import r2_score
+
+    return float(r2_score(y, model.predict(x)))
+
+
+def run_probe(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray | None,
+    y_val: np.ndarray | None,
+    *,
+    task: str,
+    n_classes: int | None = None,
+    seed: int = 0,
+) -> ProbeResult | None:
+    """Run the cheap probe (see module docstring) on a training sample and the validation rows.
+
+    Args:
+        x_train: Array-like of shape (n, ...) of training inputs.
+        y_train: Array-like of shape (n,): class indices (``-1`` for unknown) or regression targets.
+        x_val: Validation inputs, or ``None`` (a quarter of the training sample is held out instead).
+        y_val: Validation targets aligned with ``x_val``.
+        task: ``"classification"`` or ``"regression"``.
+        n_classes: Number of classes (only used to size the probabilities).
+        seed: Seed for sampling, folds and the learning curve.
+
+    Returns:
+        A :class:`ProbeResult`, or ``None`` when the sample is too small to say anything (fewer than 20 rows).
+    """
+    from sklearn.base import clone
+    from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
+
+    rng = np.random.default_rng(seed)
+    y_train = np.asarray(y_train)
+    keep = y_train >= 0 if task == "classification" else np.isfinite(y_train)
+    positions = np.flatnonzero(keep)
+    x_train, y_train = np.asarray(x_train)[keep], y_train[keep]
+    rows = _subsample(len(y_train), MAX_ROWS, rng, y_train if task == "classification" else None)
+    x_train, y_train, positions = x_train[rows], y_train[rows], positions[rows]
+    if x_val is not None and y_val is not None:
+        y_val = np.asarray(y_val)
+        vrows = _subsample(len(y_val), MAX_ROWS, rng)
+        x_val, y_val = np.asarray(x_val)[vrows], y_val[vrows]
+    if len(y_train) < 20:
+        return None
+    holdout_note = None
+    if x_val is None or y_val is None or len(y_val) < 10:
+        cut = rng.permutation(len(y_train))
+        n_hold = len(y_train) // 4
+        x_val, y_val = x_train[cut[:n_hold]], y_train[cut[:n_hold]]
+        x_train, y_train, positions = x_train[cut[n_hold:]], y_train[cut[n_hold:]], positions[cut[n_hold:]]
+        holdout_note = "The baseline was scored on a quarter of the training rows (the fit had no validation data)."
+    xt, xv = _prepare(x_train, x_val, seed)
+
+    classification = task == "classification"
+    if classification:
+        classes, counts = np.unique(y_train, return_counts=True)
+        if len(classes) < 2:
+            return ProbeResult(task, "none", len(y_train), None, note="The training sample holds a single class.")
+        folds = int(min(3, counts.min()))
+        cv = StratifiedKFold(folds, shuffle=True, random_state=seed) if folds >= 2 else None
+    else:
+        classes = None
+        cv = KFold(3, shuffle=True, random_state=seed)
+
+    best = None
+    for name, model in _candidates(task, len(y_train)):
+        if cv is None:
+            oof = None
+            oof_score = -math.inf
+        elif classification:
+            oof = cross_val_predict(model, xt, y_train, cv=cv, method="predict_proba")
+            oof_score = float(np.mean(classes[oof.argmax(axis=1)] == y_train))
+        else:
+            oof = cross_val_predict(model, xt, y_train, cv=cv)
+            oof_score = float(1 - np.mean((oof - y_train) ** 2) / max(1e-12, np.var(y_train)))
+        if best is None or oof_score > best[2] + 1e-9:
+            best = (name, model, oof_score, oof)
+    name, model, oof_score, oof = best
+
+    curve = []
+    n = len(y_train)
+    for frac in FRACTIONS:
+        size = max(10, round(frac * n))
+        idx = np.arange(n) if size >= n else _subsample(n, size, rng, y_train if classification else None)
+        if classification and len(np.unique(y_train[idx])) < 2:
+            continue
+        fitted = clone(model).fit(xt[idx], y_train[idx])
+        curve.append((len(idx), _score(fitted, xv, y_val, task)))
+    val_score = curve[-1][1] if curve else None
+
+    result = ProbeResult(
+        task=task,
+        model_name=name,
+        n_train=n,
+        val_score=val_score,
+        curve=curve,
+        oof_accuracy=oof_score if math.isfinite(oof_score) else None,
+        positions=positions,
+        note=holdout_note,
+    )
+    if classification and oof is not None:
+        result.oof_proba = oof
+        result.classes = classes
+        result.labels = y_train
+        y_idx = np.searchsorted(classes, y_train)
+        result.label_issues = _find_label_issues(y_idx, oof)
+        other = oof.copy()
+        other[np.arange(n), y_idx] = -1.0
+        result.confident_wrong = other.max(axis=1) >= CONFIDENT
+    return result
+
+
+def _find_label_issues(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray | None:
+    """cleanlab's confident learning on out-of-fold probabilities; ``None`` if cleanlab cannot run here."""
+    try:
+        from cleanlab.filter import find_label_issues
+    except ImportError:  # pragma: no cover - cleanlab is a dependency; keep the rest of the diagnosis working
+        return None
+    try:
+        return np.asarray(find_label_issues(labels=labels, pred_probs=pred_probs, n_jobs=1), dtype=bool)
+    except Exception:  # cleanlab refuses degenerate inputs (a class with one row): no verdict
+        return None

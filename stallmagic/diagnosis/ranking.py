@@ -1,0 +1,60 @@
+"""How findings are ordered: root causes above the symptoms they produce, then by confidence.
+
+The rule: when a root cause is found (confidence >= 0.5) and another finding is one of its known symptoms (the
+:data:`SYMPTOMS` table), the symptom is marked ``explained_by`` the root and its confidence is capped just below
+the root's, so it can never outrank it. Findings unrelated to any root keep their own confidence. The report
+is then sorted by confidence, highest first. Example: inputs on a scale of 1000 (``unscaled_inputs``) make the
+loss diverge; ``lr_too_high`` is reported too, but below and "likely a consequence of unscaled_inputs".
+"""
+
+from __future__ import annotations
+
+from .report import ALERT, Finding
+
+_REGIME_AND_MODEL = (
+    "overfitting", "underfitting", "lr_too_high", "lr_too_low", "batch_size", "optimizer_choice",
+    "vanishing_gradient", "exploding_gradient", "dying_relu",
+)  # fmt: skip
+
+#: root cause -> the findings it can produce on the curves or in the probes.
+SYMPTOMS: dict[str, tuple[str, ...]] = {
+    "data_quality": (*_REGIME_AND_MODEL, "class_imbalance", "label_noise", "insufficient_data", "unscaled_inputs"),
+    "loss_mismatch": (*_REGIME_AND_MODEL, "class_imbalance"),
+    "unshuffled_validation_split": (
+        "overfitting",
+        "underfitting",
+        "class_imbalance",
+        "insufficient_data",
+        "lr_too_high",
+        "label_noise",
+    ),
+    "data_leakage": ("overfitting", "underfitting", "insufficient_data"),
+    "unscaled_inputs": (*_REGIME_AND_MODEL, "class_imbalance"),
+    "label_noise": ("overfitting", "underfitting", "insufficient_data"),
+    "insufficient_data": ("overfitting",),
+    "class_imbalance": ("underfitting", "lr_too_low", "optimizer_choice"),
+    "vanishing_gradient": ("underfitting", "lr_too_low", "optimizer_choice", "dying_relu"),
+    "exploding_gradient": ("lr_too_high", "dying_relu"),
+    "dying_relu": ("underfitting", "lr_too_low"),
+}
+
+#: Keeps a symptom strictly below its root.
+MARGIN = 0.02
+
+
+def rank(findings: list[Finding]) -> list[Finding]:
+    """Apply the root-before-symptom rule (module docstring) and sort by confidence, highest first."""
+    roots = sorted((f for f in findings if f.alert), key=lambda f: -f.confidence)
+    for root in roots:
+        for other in findings:
+            if other is root or other.code not in SYMPTOMS.get(root.code, ()):
+                continue
+            if other.explained_by is not None:
+                continue
+            if other.confidence >= root.confidence - MARGIN or other.alert:
+                other.explained_by = root.code
+                other.confidence = max(0.0, min(other.confidence, root.confidence - MARGIN))
+    return sorted(findings, key=lambda f: (-f.confidence, f.code))
+
+
+__all__ = ["ALERT", "SYMPTOMS", "rank"]

@@ -1,0 +1,391 @@
+"""Signals that several rules share, computed once per diagnosis (lazily: a signal no rule reads costs nothing).
+
+``Signals`` wraps a Run and its :class:`~stallmagic.diagnosis.measurements.Measurements` and exposes, under
+plain names, what the rules reason about: the curves of the chosen metric and of the loss, the task (classification
+or regression) and its classes, labels as class indices, class counts, the model's per-class recall on validation,
+and the cheap scikit-learn probes (baseline, learning curve, label issues). Pure: numpy and scikit-learn only.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from ..record import Run
+from .measurements import Measurements
+from .trend import Curve
+
+#: Log keys read as "accuracy", in order of preference; any other key ending in "accuracy" comes next, then AUC.
+ACCURACY_KEYS = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy")
+
+CLASSIFICATION_LOSSES = {
+    "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
+    "sparse_categorical_crossentropy", "categorical_focal_crossentropy", "hinge", "squared_hinge",
+    "categorical_hinge", "kl_divergence", "kld", "kullback_leibler_divergence",
+}  # fmt: skip
+REGRESSION_LOSSES = {
+    "mean_squared_error", "mse", "mean_absolute_error", "mae", "huber", "huber_loss", "log_cosh", "logcosh",
+    "mean_squared_logarithmic_error", "msle", "mean_absolute_percentage_error", "mape", "poisson", "cosine_similarity",
+}  # fmt: skip
+PROBABILITY_LOSSES = CLASSIFICATION_LOSSES - {"hinge", "squared_hinge", "categorical_hinge"}
+
+#: At most this many distinct integer targets still read as class labels.
+MAX_CLASSES = 100
+
+
+@dataclass(frozen=True)
+class MetricChoice:
+    """Which logged keys stand for "accuracy" in this run.
+
+    ``kind`` is ``"accuracy"``, ``"auc"`` or ``"loss"`` (no accuracy-like metric was logged). ``note`` explains a
+    fallback, e.g. a ``--metric`` that the run did not log.
+    """
+
+    train_key: str | None
+    val_key: str | None
+    kind: str
+    higher_is_better: bool
+    note: str | None = None
+
+
+def resolve_metric(logs: Mapping[str, Any], requested: str | None = None) -> MetricChoice:
+    """Pick the metric that "validation accuracy" means for this run.
+
+    ``requested`` (e.g. ``"auc"`` or ``"val_auc"``) wins when logged; otherwise the first accuracy-like key, then
+    AUC, then the loss. A requested metric that was not logged falls back with a note that lists what was.
+    """
+    train_keys = [k for k in logs if not k.startswith("val_")]
+    note = None
+    if requested:
+        base = requested[4:] if requested.startswith("val_") else requested
+        if base in logs:
+            hib = not _is_loss_like(base)
+            kind = "loss" if not hib else ("auc" if "auc" in base else "accuracy")
+            return MetricChoice(base, f"val_{base}" if f"val_{base}" in logs else None, kind, hib)
+        note = (
+            f"The metric {requested!r} was not logged by this run. Available metrics are: "
+            f"{', '.join(train_keys) or 'none'}."
+        )
+    candidates = [k for k in ACCURACY_KEYS if k in logs]
+    candidates += [k for k in train_keys if k.endswith("accuracy") and k not in candidates]
+    kind = "accuracy"
+    if not candidates:
+        candidates = [k for k in train_keys if k == "auc" or k.startswith("auc")]
+        kind = "auc"
+    if candidates:
+        key = candidates[0]
+        return MetricChoice(key, f"val_{key}" if f"val_{key}" in logs else None, kind, True, note)
+    if "loss" in logs:
+        return MetricChoice("loss", "val_loss" if "val_loss" in logs else None, "loss", False, note)
+    return MetricChoice(None, None, "loss", False, note)
+
+
+def _is_loss_like(key: str) -> bool:
+    k = key.lower()
+    return "loss" in k or "error" in k or k in {"mse", "mae", "msle", "mape"}
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Targets read as classes: ``fmt`` is ``sparse``, ``onehot``, ``binary_prob`` (one column of 0/1 values),
+    ``multilabel`` or ``continuous``; ``classes`` the distinct class values (sorted); ``train``/``val`` the class
+    index (0..k-1) of each sampled row, ``train_all``/``val_all`` of every row of the split when known."""
+
+    fmt: str
+    classes: np.ndarray
+    train: np.ndarray | None
+    val: np.ndarray | None
+    train_all: np.ndarray | None
+    val_all: np.ndarray | None
+
+    @property
+    def k(self) -> int:
+        return len(self.classes)
+
+
+def label_format(y: np.ndarray) -> str:
+    """How targets are encoded (see :class:`Labels`)."""
+    y = np.asarray(y)
+    if y.ndim >= 2 and y.shape[-1] > 1:
+        flat = y.reshape(len(y), -1)
+        if not np.isfinite(flat).all():
+            return "continuous"
+        binary = np.isin(flat, (0, 1)).all()
+        if binary and np.allclose(flat.sum(axis=1), 1):
+            return "onehot"
+        if binary:
+            return "multilabel"
+        if np.all(flat >= 0) and np.allclose(flat.sum(axis=1), 1, atol=1e-3):
+            return "onehot"  # soft labels (label smoothing, mixup): argmax is the class
+        return "continuous"
+    flat = y.reshape(-1)
+    if flat.dtype.kind in "biu":
+        return "sparse"
+    if flat.dtype.kind == "f":
+        finite = flat[np.isfinite(flat)]
+        if len(finite) and np.allclose(finite, np.round(finite)) and len(np.unique(finite)) <= MAX_CLASSES:
+            return "sparse"
+        return "continuous"
+    if flat.dtype.kind in "OUS":
+        return "sparse"  # string labels
+    return "continuous"
+
+
+def class_values(y: np.ndarray, fmt: str) -> np.ndarray:
+    """Each row's class value: the label itself (sparse) or its argmax (one-hot)."""
+    y = np.asarray(y)
+    if fmt == "onehot":
+        return y.reshape(len(y), -1).argmax(axis=1)
+    flat = y.reshape(len(y), -1)[:, 0] if y.ndim > 1 else y
+    if flat.dtype.kind == "f":
+        flat = np.where(np.isfinite(flat), flat, -1)
+        return np.round(flat).astype(np.int64)
+    return flat
+
+
+class Signals:
+    """Lazy, cached signals for the rules (see module docstring).
+
+    Args:
+        run: The Run to diagnose.
+        measurements: What :mod:`stallmagic.measure` measured (default: nothing, the curves only).
+        metric: The metric to read as "accuracy" (default: the first accuracy-like metric, else the loss).
+        seed: Seed of the cheap probes' sampling and cross-validation (default 0).
+    """
+
+    def __init__(
+        self, run: Run, measurements: Measurements | None = None, *, metric: str | None = None, seed: int = 0
+    ) -> None:
+        self.run = run
+        self.m = measurements or Measurements()
+        self.metric = resolve_metric(run.logs, metric)
+        self.seed = seed
+        self.timings: dict[str, float] = dict(self.m.timings)
+        self.notes: list[str] = list(self.m.notes)
+        if self.metric.note:
+            self.notes.append(self.metric.note)
+
+    # ------------------------------------------------------------------ curves
+
+    @cached_property
+    def curves(self) -> dict[str, Curve]:
+        return {
+            key: Curve.of(key, values, higher_is_better=not _is_loss_like(key.removeprefix("val_")))
+            for key, values in self.run.logs.items()
+        }
+
+    def curve(self, key: str | None) -> Curve | None:
+        return self.curves.get(key) if key else None
+
+    @property
+    def loss(self) -> Curve | None:
+        return self.curve("loss")
+
+    @property
+    def val_loss(self) -> Curve | None:
+        return self.curve("val_loss")
+
+    @property
+    def acc(self) -> Curve | None:
+        """The training curve of the chosen accuracy-like metric (``None`` when the run logged none)."""
+        return self.curve(self.metric.train_key) if self.metric.kind != "loss" else None
+
+    @property
+    def val_acc(self) -> Curve | None:
+        return self.curve(self.metric.val_key) if self.metric.kind != "loss" else None
+
+    @property
+    def epochs(self) -> int:
+        return self.run.epochs_done
+
+    # ------------------------------------------------------------------ task and labels
+
+    @cached_property
+    def loss_name(self) -> str | None:
+        model = self.run.model
+        return model.loss.name if model is not None else None
+
+    @cached_property
+    def labels(self) -> Labels | None:
+        """Targets as class indices, or ``None`` for regression targets or when no targets were sampled."""
+        train, val = self.m.train, self.m.val
+        ys = [s.y for s in (train, val) if s is not None and s.y is not None]
+        if not ys:
+            return None
+        fmt = label_format(ys[0])
+        if fmt in ("continuous", "multilabel"):
+            return None
+        if fmt == "sparse" and self.loss_name in REGRESSION_LOSSES and self.metric.kind == "loss":
+            # integer targets with a regression loss and no accuracy metric: counts, ratings, ages. Regression.
+            return None
+
+        def values(y):
+            return None if y is None else class_values(y, fmt if label_format(y) != "continuous" else "sparse")
+
+        parts = {
+            "train": values(train.y) if train else None,
+            "val": values(val.y) if val else None,
+            "train_all": values(train.y_all) if train and train.y_all is not None else None,
+            "val_all": values(val.y_all) if val and val.y_all is not None else None,
+        }
+        present = [v for v in parts.values() if v is not None]
+        classes = np.unique(np.concatenate([np.asarray(v).reshape(-1) for v in present]))
+        classes = classes[classes >= 0] if classes.dtype.kind in "iu" else classes
+        if fmt == "onehot":
+            width = ys[0].reshape(len(ys[0]), -1).shape[1]
+            classes = np.arange(width)
+        index = {c: i for i, c in enumerate(classes.tolist())}
+        mapped = {
+            k: None if v is None else np.array([index.get(c, -1) for c in np.asarray(v).tolist()], dtype=np.int64)
+            for k, v in parts.items()
+        }
+        return Labels(fmt, classes, mapped["train"], mapped["val"], mapped["train_all"], mapped["val_all"])
+
+    @cached_property
+    def task(self) -> str:
+        """``classification``, ``regression`` or ``unknown`` (no loss and no targets to tell)."""
+        if self.labels is not None:
+            return "classification"
+        if self.loss_name in CLASSIFICATION_LOSSES or self.metric.kind in ("accuracy", "auc"):
+            return "classification"
+        if self.loss_name in REGRESSION_LOSSES or (self.m.train is not None and self.m.train.y is not None):
+            return "regression"
+        return "unknown"
+
+    @cached_property
+    def n_classes(self) -> int | None:
+        """Number of classes: the output width of a softmax layer, 2 for one sigmoid unit, else from the labels."""
+        if self.task != "classification":
+            return None
+        model = self.run.model
+        units = model.output_units if model is not None else None
+        from_labels = self.labels.k if self.labels is not None else None
+        if units and units > 1:
+            return max(units, from_labels or 0)
+        if units == 1:
+            return 2
+        return from_labels
+
+    def class_shares(self, which: str = "train") -> np.ndarray | None:
+        """Share of each class (index order) in the whole split when known, else in the sample."""
+        if self.labels is None:
+            return None
+        lab = self.labels
+        y = getattr(lab, f"{which}_all")
+        if y is None:
+            y = getattr(lab, which)
+        if y is None or len(y) == 0:
+            return None
+        y = y[y >= 0]
+        counts = np.bincount(y, minlength=lab.k).astype(float)
+        return counts / max(1.0, counts.sum())
+
+    @cached_property
+    def majority_share(self) -> float | None:
+        """Share of the most common class among the training rows."""
+        shares = self.class_shares("train")
+        return float(shares.max()) if shares is not None else None
+
+    @cached_property
+    def chance_accuracy(self) -> float | None:
+        """Accuracy of the best constant guess on validation: its majority share (or 1/k without labels)."""
+        shares = self.class_shares("val")
+        if shares is not None:
+            return float(shares.max())
+        return 1.0 / self.n_classes if self.n_classes else None
+
+    # ------------------------------------------------------------------ the model's predictions
+
+    @cached_property
+    def val_predicted(self) -> np.ndarray | None:
+        """Predicted class index per validation sample row (aligned with ``labels.val``)."""
+        pred = self.m.val_pred
+        if pred is None or self.labels is None or self.labels.val is None:
+            return None
+        pred = np.asarray(pred, dtype=float)
+        if pred.ndim == 1 or pred.shape[-1] == 1:
+            p = pred.reshape(len(pred))
+            return (p >= 0.5).astype(np.int64)
+        return pred.reshape(len(pred), -1).argmax(axis=1)
+
+    @cached_property
+    def val_recall(self) -> dict[int, float] | None:
+        """Recall of each class present in the validation sample (class index -> recall)."""
+        pred = self.val_predicted
+        if pred is None:
+            return None
+        y = self.labels.val
+        recall = {}
+        for c in np.unique(y[y >= 0]):
+            mask = y == c
+            recall[int(c)] = float(np.mean(pred[mask] == c))
+        return recall
+
+    @cached_property
+    def val_pred_accuracy(self) -> float | None:
+        pred = self.val_predicted
+        if pred is None:
+            return None
+        return float(np.mean(pred == self.labels.val))
+
+    # ------------------------------------------------------------------ cheap probes (scikit-learn)
+
+    def _timed(self, name: str, fn):
+        start = time.perf_counter()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return fn()
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
+
+    @cached_property
+    def probe(self):
+        """The cheap-model probe (:class:`~stallmagic.diagnosis.probes.ProbeResult`), or ``None``."""
+        from .probes import run_probe
+
+        train, val = self.m.train, self.m.val
+        if train is None or train.x is None or train.y is None:
+            return None
+        if self.task == "classification":
+            if self.labels is None or self.labels.train is None:
+                return None
+            y_train = self.labels.train
+            y_val = self.labels.val if val is not None else None
+        elif self.task == "regression":
+            y_train = np.asarray(train.y, dtype=float).reshape(len(train.y), -1)[:, 0]
+            y_val = np.asarray(val.y, dtype=float).reshape(len(val.y), -1)[:, 0] if val is not None else None
+        else:
+            return None
+        x_val = val.x if val is not None else None
+        result = self._timed(
+            "cheap_probe",
+            lambda: run_probe(train.x, y_train, x_val, y_val, task=self.task, n_classes=self.n_classes, seed=self.seed),
+        )
+        if result is not None and result.note:
+            self.notes.append(result.note)
+        return result
+
+    # ------------------------------------------------------------------ helpers for rules
+
+    def last_finite(self, key: str) -> float | None:
+        c = self.curve(key)
+        if c is None or c.n == 0:
+            return None
+        return c.last
+
+    @cached_property
+    def initial_loss_reference(self) -> float | None:
+        """The loss of an uninformed prediction: ln(k) for k-class cross-entropy, ln 2 for binary."""
+        if self.loss_name in ("sparse_categorical_crossentropy", "categorical_crossentropy") and self.n_classes:
+            return math.log(self.n_classes)
+        if self.loss_name == "binary_crossentropy":
+            return math.log(2.0)
+        return None

@@ -1,0 +1,302 @@
+"""Measure what the diagnosis needs from the live model and data, once, after the fit.
+
+This is the Keras side of a diagnosis: it samples the training and validation data (bounded, never copying the
+whole arrays), runs one prediction pass on the validation sample, and probes gradients and ReLU activity on one
+fixed batch at the starting and the final weights. Everything it returns is plain numpy in a
+:class:`~stallmagic.diagnosis.measurements.Measurements`, which the pure rules read. The user's model ends with
+exactly the weights it had before (the probe sets and restores them).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .diagnosis.measurements import ArraySample, GradientProbe, Measurements
+from .record import Run
+
+#: Rows sampled from each split for the data checks and the prediction pass.
+MAX_ROWS = 5000
+#: Rows of the fixed batch used by the gradient probe.
+PROBE_ROWS = 256
+#: Targets of the whole split are kept (for class counts and order checks) up to this many rows.
+MAX_LABEL_ROWS = 2_000_000
+
+
+def measure(run: Run, *, max_rows: int = MAX_ROWS, gradients: bool = True, seed: int = 0) -> Measurements:
+    """Sample the run's data, predict on the validation sample, and probe gradients (see module docstring)."""
+    m = Measurements()
+    rng = np.random.default_rng(seed)
+    data = run.data
+    if data is None:
+        m.notes.append("The run holds no reference to its data (it was loaded from a file): data checks skipped.")
+        return m
+
+    t = time.perf_counter()
+    train_struct = None
+    if run.fit.data_kind == "arrays":
+        x, y = data.train()
+        m.train, train_struct = _sample_arrays(x, y, max_rows, rng)
+    else:
+        m.train, train_struct = _sample_batches(data.x, run.fit.data_kind, max_rows, "training", m.notes)
+    val_struct = None
+    validation = data.validation()
+    if validation is not None:
+        m.val, val_struct = _sample_arrays(validation[0], validation[1], max_rows, rng)
+    elif data.validation_data is not None:
+        m.val, val_struct = _sample_batches(
+            data.validation_data, run.fit.validation_kind, max_rows, "validation", m.notes
+        )
+    m.timings["sample_data"] = time.perf_counter() - t
+
+    model = run.keras_model
+    if model is not None and m.val is not None and val_struct is not None:
+        t = time.perf_counter()
+        try:
+            m.val_pred = _probabilities(run, model.predict(val_struct, batch_size=256, verbose=0))
+        except Exception as exc:  # a model that cannot predict on its own validation data: say so, go on
+            m.notes.append(f"The prediction pass on validation failed ({type(exc).__name__}: {exc}).")
+        m.timings["predict"] = time.perf_counter() - t
+
+    if gradients and model is not None and train_struct is not None and m.train is not None:
+        t = time.perf_counter()
+        m.gradients = _gradient_probe(run, model, train_struct, m.train.y, m.notes)
+        m.timings["gradient_probe"] = time.perf_counter() - t
+    return m
+
+
+# ---------------------------------------------------------------------- data sampling
+
+
+def _take(data: Any, rows: np.ndarray) -> Any:
+    """Rows of an array or a nested structure of arrays (numpy fancy indexing copies only these rows)."""
+    if data is None:
+        return None
+    if isinstance(data, Mapping):
+        return {k: _take(v, rows) for k, v in data.items()}
+    if isinstance(data, (list, tuple)) and not hasattr(data, "shape"):
+        if data and not hasattr(data[0], "shape"):  # a plain list of values
+            return np.asarray(data)[rows]
+        return type(data)(_take(v, rows) for v in data)
+    if hasattr(data, "iloc"):  # pandas
+        return data.iloc[rows].to_numpy()
+    if isinstance(data, np.ndarray):
+        return data[rows]
+    import keras
+
+    return keras.ops.convert_to_numpy(keras.ops.take(data, rows, axis=0))
+
+
+def _flatten_numeric(x: Any) -> np.ndarray | None:
+    """Every numeric input flattened to (n, d) float64 and concatenated; ``None`` if nothing numeric."""
+    parts = list(x.values()) if isinstance(x, Mapping) else list(x) if isinstance(x, (list, tuple)) else [x]
+    cols = []
+    for part in parts:
+        arr = np.asarray(part)
+        if arr.dtype.kind not in "biuf" or arr.ndim == 0:
+            continue
+        cols.append(arr.reshape(len(arr), -1).astype(np.float64))
+    if not cols:
+        return None
+    return np.concatenate(cols, axis=1) if len(cols) > 1 else cols[0]
+
+
+def _n(data: Any) -> int | None:
+    from .describe import n_rows
+
+    return n_rows(data)
+
+
+def _to_numpy(y: Any) -> np.ndarray | None:
+    if y is None:
+        return None
+    if isinstance(y, (Mapping, list, tuple)) and not hasattr(y, "shape"):
+        first = next(iter(y.values())) if isinstance(y, Mapping) else y[0]
+        if hasattr(first, "shape"):
+            return _to_numpy(first)  # several outputs: the first one
+        return np.asarray(y)
+    if hasattr(y, "to_numpy"):
+        return y.to_numpy()
+    if isinstance(y, np.ndarray):
+        return y
+    import keras
+
+    return keras.ops.convert_to_numpy(y)
+
+
+def _sample_arrays(x: Any, y: Any, max_rows: int, rng: np.random.Generator) -> tuple[ArraySample | None, Any]:
+    n = _n(x)
+    if n is None or n == 0:
+        return None, None
+    rows = np.arange(n) if n <= max_rows else np.sort(rng.choice(n, max_rows, replace=False))
+    x_rows = _take(x, rows)
+    y_all = _to_numpy(y) if y is not None and n <= MAX_LABEL_ROWS else None
+    y_rows = y_all[rows] if y_all is not None else _to_numpy(_take(y, rows))
+    return ArraySample(x=_flatten_numeric(x_rows), y=y_rows, rows=rows, n_total=n, y_all=y_all), x_rows
+
+
+def _sample_batches(data: Any, kind: str | None, max_rows: int, split: str, notes: list[str]):
+    """A bounded sample from a tf.data pipeline or a PyDataset: the first batches up to ``max_rows`` rows."""
+    xs, ys = [], []
+    total = 0
+    try:
+        if kind == "tf.data":
+            batches = iter(data.take(max(1, max_rows)))
+        elif kind == "pydataset":
+            batches = (data[i] for i in range(len(data)))
+        else:
+            notes.append(
+                f"The {split} data came from a {kind or 'generator'}, which cannot be read again without "
+                "consuming it: data checks on it were skipped."
+            )
+            return None, None
+        for batch in batches:
+            if not isinstance(batch, (tuple, list)) or len(batch) < 2:
+                notes.append(f"The {split} batches hold no targets: label checks on them were skipped.")
+                return None, None
+            bx, by = batch[0], batch[1]
+            xs.append(bx)
+            ys.append(_to_numpy(by))
+            total += _n(bx) or 0
+            if total >= max_rows:
+                break
+    except Exception as exc:
+        notes.append(f"Reading a sample of the {split} data failed ({type(exc).__name__}): data checks skipped.")
+        return None, None
+    if not xs:
+        return None, None
+    x_struct = _concat([_as_numpy_struct(b) for b in xs])
+    y = np.concatenate(ys)
+    return ArraySample(x=_flatten_numeric(x_struct), y=y, rows=np.arange(len(y)), n_total=None), x_struct
+
+
+def _as_numpy_struct(x: Any) -> Any:
+    if isinstance(x, Mapping):
+        return {k: _as_numpy_struct(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)) and not hasattr(x, "shape"):
+        return type(x)(_as_numpy_struct(v) for v in x)
+    return _to_numpy(x)
+
+
+def _concat(parts: list) -> Any:
+    first = parts[0]
+    if isinstance(first, Mapping):
+        return {k: _concat([p[k] for p in parts]) for k in first}
+    if isinstance(first, (list, tuple)):
+        return type(first)(_concat([p[i] for p in parts]) for i in range(len(first)))
+    return np.concatenate(parts)
+
+
+# ---------------------------------------------------------------------- predictions
+
+
+def _probabilities(run: Run, raw: Any) -> np.ndarray:
+    """The model's output as probabilities: logits (``from_logits=True``) go through softmax or sigmoid."""
+    out = raw[0] if isinstance(raw, (list, tuple)) else (next(iter(raw.values())) if isinstance(raw, Mapping) else raw)
+    out = np.asarray(out, dtype=np.float64)
+    model = run.model
+    if model is None or not model.loss.from_logits:
+        return out
+    if out.ndim == 1 or out.shape[-1] == 1:
+        return 1.0 / (1.0 + np.exp(-np.clip(out, -50, 50)))
+    z = out - out.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+# ---------------------------------------------------------------------- gradients and dead ReLUs
+
+
+def _kernel_layers(model: Any) -> list:
+    """Layers with a trainable kernel, input side first, nested models flattened."""
+    out = []
+    for layer in getattr(model, "layers", []):
+        if hasattr(layer, "layers") and hasattr(layer, "fit"):
+            out.extend(_kernel_layers(layer))
+        elif getattr(layer, "trainable", False) and getattr(layer, "kernel", None) is not None:
+            out.append(layer)
+    return out
+
+
+def _relu_layers(model: Any) -> list:
+    from .describe import _layer_activation
+
+    return [
+        layer
+        for layer in getattr(model, "layers", [])
+        if _layer_activation(layer) == "relu" and not (hasattr(layer, "layers") and hasattr(layer, "fit"))
+    ]
+
+
+def _gradient_probe(run: Run, model: Any, x_struct: Any, y: np.ndarray | None, notes: list[str]):
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        notes.append(
+            f"Gradients and dead ReLUs are measured on the TensorFlow backend only (this is "
+            f"{keras.backend.backend()}): not measured."
+        )
+        return None
+    if y is None:
+        return None
+
+    n = min(PROBE_ROWS, len(y))
+    xb = _take(x_struct, np.arange(n))
+    yb = y[:n]
+    layers = _kernel_layers(model)
+    if not layers:
+        return None
+    relus = _relu_layers(model)
+    activations = None
+    if relus:
+        try:
+            activations = keras.Model(model.inputs, [layer.output for layer in relus])
+        except Exception:
+            notes.append("Dead ReLUs are measured on Sequential and Functional models only: not measured.")
+    probe = GradientProbe(layers=[layer.name for layer in layers], batch_rows=n)
+    final = model.get_weights()
+    with warnings.catch_warnings():
+        return _probe_moments(run, model, probe, final, layers, relus, activations, xb, yb, notes)
+
+
+def _probe_moments(run, model, probe, final, layers, relus, activations, xb, yb, notes):
+    import tensorflow as tf
+
+    moments = [("end", None)]
+    if run.initial_weights is not None:
+        moments.insert(0, ("start", run.initial_weights))
+    try:
+        warnings.filterwarnings("ignore", message="The structure of `inputs`")
+        for when, weights in moments:
+            if weights is not None:
+                model.set_weights(weights)
+            kernels = [layer.kernel for layer in layers]
+            with tf.GradientTape() as tape:
+                y_pred = model(xb, training=False)
+                loss = model.compute_loss(x=xb, y=yb, y_pred=y_pred, training=False)
+            grads = tape.gradient(loss, [k.value if hasattr(k, "value") else k for k in kernels])
+            probe.loss[when] = float(loss)
+            probe.grad_norms[when] = [float(tf.norm(g)) if g is not None else 0.0 for g in grads]
+            probe.weight_norms[when] = [float(np.linalg.norm(k.numpy())) for k in kernels]
+            if activations is not None:
+                outs = activations(xb, training=False)
+                outs = outs if isinstance(outs, (list, tuple)) else [outs]
+                probe.dead_relu[when] = {
+                    layer.name: _dead_share(np.asarray(o)) for layer, o in zip(relus, outs, strict=False)
+                }
+    except Exception as exc:
+        notes.append(f"The gradient probe failed ({type(exc).__name__}: {exc}): gradients not measured.")
+        return None
+    finally:
+        model.set_weights(final)
+    return probe
+
+
+def _dead_share(out: np.ndarray) -> float:
+    """Share of units (last axis) that are zero for every row and position of the batch."""
+    flat = out.reshape(-1, out.shape[-1])
+    return float(np.mean(np.all(flat <= 0, axis=0)))
