@@ -57,7 +57,7 @@ def measure(run: Run, *, max_rows: int = MAX_ROWS, gradients: bool = True, seed:
     if model is not None and m.val is not None and val_struct is not None:
         t = time.perf_counter()
         try:
-            m.val_pred = _probabilities(run, model.predict(val_struct, batch_size=256, verbose=0))
+            m.val_pred = _probabilities(run, _predict(model, val_struct, m.val.y))
         except Exception as exc:  # a model that cannot predict on its own validation data: say so, go on
             m.notes.append(f"The prediction pass on validation failed ({type(exc).__name__}: {exc}).")
         m.timings["predict"] = time.perf_counter() - t
@@ -194,6 +194,26 @@ def _concat(parts: list) -> Any:
 # ---------------------------------------------------------------------- predictions
 
 
+def _predict(model: Any, x_struct: Any, y: np.ndarray | None, batch: int = 512) -> np.ndarray:
+    """The model's outputs on ``x_struct``, called eagerly in chunks (``model.predict`` would trace a new
+    function for every model diagnosed, and TensorFlow warns about retracing after a few)."""
+    n = len(y) if y is not None else _n(x_struct)
+    outs = []
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The structure of `inputs`")
+        for start in range(0, n, batch):
+            out = model(_take(x_struct, np.arange(start, min(n, start + batch))), training=False)
+            out = (
+                out[0]
+                if isinstance(out, (list, tuple))
+                else next(iter(out.values()))
+                if isinstance(out, Mapping)
+                else out
+            )
+            outs.append(np.asarray(_to_numpy(out)))
+    return np.concatenate(outs)
+
+
 def _probabilities(run: Run, raw: Any) -> np.ndarray:
     """The model's output as probabilities: logits (``from_logits=True``) go through softmax or sigmoid."""
     out = raw[0] if isinstance(raw, (list, tuple)) else (next(iter(raw.values())) if isinstance(raw, Mapping) else raw)
@@ -244,9 +264,16 @@ def _gradient_probe(run: Run, model: Any, x_struct: Any, y: np.ndarray | None, n
     if y is None:
         return None
 
-    n = min(PROBE_ROWS, len(y))
-    xb = _take(x_struct, np.arange(n))
-    yb = y[:n]
+    rows = np.arange(len(y))
+    flat = _flatten_numeric(x_struct)
+    if flat is not None and len(flat) == len(y):  # rows with NaN/inf inputs would only probe the NaN
+        rows = rows[np.isfinite(flat).all(axis=1)]
+    rows = rows[: min(PROBE_ROWS, len(rows))]
+    if len(rows) == 0:
+        return None
+    n = len(rows)
+    xb = _take(x_struct, rows)
+    yb = y[rows]
     layers = _kernel_layers(model)
     if not layers:
         return None

@@ -78,7 +78,7 @@ def lr_too_high(run: Run, s: Signals) -> Finding | None:
     value.
     """
     loss = s.loss
-    if loss is None or loss.n + (1 if loss.first_nonfinite is not None else 0) < 2:
+    if loss is None or (loss.n < 2 and loss.first_nonfinite is None):
         return None
     lr, factor, opt = _lr_factor(run)
     diverged = 1.0 if loss.first_nonfinite is not None else 0.0
@@ -92,6 +92,8 @@ def lr_too_high(run: Run, s: Signals) -> Finding | None:
     if symptom <= 0:
         return None
     suspicion = ramp(math.log10(factor), math.log10(3), math.log10(30)) if factor else 0.0
+    if suspicion <= 0 and not diverged:
+        return None  # at its usual rate the learning rate is not the suspect (a NaN loss still earns a hint)
     conf = symptom * (0.3 + 0.65 * suspicion)
     what = (
         "the training loss became NaN"
@@ -361,17 +363,17 @@ def underfitting(run: Run, s: Signals) -> Finding | None:
     """Training and validation accuracy both low and close, with the loss no longer improving, while a cheap
     model does clearly better on the same rows.
 
-    Confidence = ramp(baseline - best validation accuracy, 0.05, 0.2) x (0.9 when the training loss has
-    plateaued, 0.5 otherwise), for a train/validation gap under 0.08.
+    Confidence = ramp(baseline - best validation accuracy, 0.04, 0.12) x (0.9 when the training loss has
+    plateaued, 0.6 otherwise), for a train/validation gap under 0.08.
     """
     shortfall = _shortfall(s)
-    if shortfall is None or shortfall < 0.05 or s.acc is None or s.acc.n < 3:
+    if shortfall is None or shortfall < 0.04 or s.acc is None or s.acc.n < 3:
         return None
     gap = s.acc.last - s.val_acc.last if s.val_acc.n else 0.0
     if gap >= 0.08:
         return None
     plateau = s.loss is not None and not s.loss.improving()
-    conf = ramp(shortfall, 0.05, 0.2) * (0.9 if plateau else 0.5)
+    conf = ramp(shortfall, 0.04, 0.12) * (0.9 if plateau else 0.6)
     if conf <= 0:
         return None
     reg = _regularization(run)

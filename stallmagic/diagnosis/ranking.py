@@ -18,25 +18,28 @@ _REGIME_AND_MODEL = (
 
 #: root cause -> the findings it can produce on the curves or in the probes.
 SYMPTOMS: dict[str, tuple[str, ...]] = {
+    # the problem is defined wrong: everything downstream is a symptom
     "data_quality": (*_REGIME_AND_MODEL, "class_imbalance", "label_noise", "insufficient_data", "unscaled_inputs"),
     "loss_mismatch": (*_REGIME_AND_MODEL, "class_imbalance"),
     "unshuffled_validation_split": (
-        "overfitting",
-        "underfitting",
-        "class_imbalance",
-        "insufficient_data",
-        "lr_too_high",
-        "label_noise",
+        "overfitting", "underfitting", "class_imbalance", "insufficient_data", "lr_too_high", "label_noise",
     ),
     "data_leakage": ("overfitting", "underfitting", "insufficient_data"),
     "unscaled_inputs": (*_REGIME_AND_MODEL, "class_imbalance"),
+    # the data cap what can be reached
     "label_noise": ("overfitting", "underfitting", "insufficient_data"),
     "insufficient_data": ("overfitting",),
     "class_imbalance": ("underfitting", "lr_too_low", "optimizer_choice"),
-    "vanishing_gradient": ("underfitting", "lr_too_low", "optimizer_choice", "dying_relu"),
-    "exploding_gradient": ("lr_too_high", "dying_relu"),
-    "dying_relu": ("underfitting", "lr_too_low"),
-}
+    # broken gradients or units
+    "vanishing_gradient": ("underfitting", "lr_too_low", "optimizer_choice", "dying_relu", "lr_too_high"),
+    "exploding_gradient": ("lr_too_high", "dying_relu", "underfitting"),
+    "dying_relu": ("underfitting", "lr_too_low", "lr_too_high"),
+    # an optimization problem keeps accuracy low: "the model cannot fit" is its symptom, not a second cause
+    "lr_too_high": ("underfitting", "dying_relu"),
+    "lr_too_low": ("underfitting",),
+    "batch_size": ("underfitting",),
+    "optimizer_choice": ("underfitting",),
+}  # fmt: skip
 
 #: Keeps a symptom strictly below its root.
 MARGIN = 0.02

@@ -1,0 +1,507 @@
+"""Small real trainings with one known fault each (or none), shared by the tests and ``bench/``.
+
+Every scenario builds its data from scikit-learn's bundled sets or generators (no download), builds and compiles
+a small Keras model, and returns the arguments of one ``fit`` call. ``train(scenario)`` runs it under
+``stallmagic.capture()`` and returns the Run. ``expect`` is the cause code the diagnosis should rank first, or
+``None`` for a healthy run (the diagnosis must raise nothing). Scenarios vary model styles (Sequential,
+Functional, subclassed), losses, label encodings (integers, one-hot, binary) and validation modes
+(``validation_split``, ``validation_data``, ``tf.data``) so that no rule is tuned to one set-up.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    expect: str | None
+    build: Callable[[], tuple[object, dict]]
+    description: str
+
+
+def _digits():
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    return (x / 16.0).astype("float32"), y.astype("int64")
+
+
+def _cancer(*, scaled: bool = True):
+    from sklearn.datasets import load_breast_cancer
+
+    x, y = load_breast_cancer(return_X_y=True)
+    if scaled:
+        x = (x - x.mean(axis=0)) / x.std(axis=0)
+    return x.astype("float32"), y.astype("int64")
+
+
+def _shuffle(*arrays, seed: int = 0):
+    p = np.random.default_rng(seed).permutation(len(arrays[0]))
+    return tuple(a[p] for a in arrays)
+
+
+def _split(x, y, frac: float = 0.25, seed: int = 0):
+    from sklearn.model_selection import train_test_split
+
+    stratify = y if y.ndim == 1 else y.argmax(axis=1)
+    return train_test_split(x, y, test_size=frac, random_state=seed, stratify=stratify)
+
+
+def _mlp(n_in: int, n_out: int, hidden=(64,), *, out="softmax", activation="relu", **dense_kwargs):
+    import keras
+
+    layers = [keras.Input((n_in,))]
+    layers += [keras.layers.Dense(h, activation=activation, **dense_kwargs) for h in hidden]
+    layers.append(keras.layers.Dense(n_out, activation=out))
+    return keras.Sequential(layers)
+
+
+# ---------------------------------------------------------------------- healthy runs
+
+
+def healthy_digits():
+    x, y = _shuffle(*_digits())
+    model = _mlp(64, 10)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x, y=y, validation_split=0.2, epochs=20, batch_size=32)
+
+
+def healthy_cancer_functional():
+    import keras
+
+    x, y = _cancer()
+    xt, xv, yt, yv = _split(x, y)
+    inputs = keras.Input((30,))
+    h = keras.layers.Dense(16, activation="relu")(inputs)
+    outputs = keras.layers.Dense(1, activation="sigmoid")(h)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=25, batch_size=32)
+
+
+def healthy_wine_onehot_tfdata():
+    import tensorflow as tf
+    from sklearn.datasets import load_wine
+
+    x, y = load_wine(return_X_y=True)
+    x = ((x - x.mean(axis=0)) / x.std(axis=0)).astype("float32")
+    onehot = np.eye(3, dtype="float32")[y]
+    xt, xv, yt, yv = _split(x, onehot)
+    train = tf.data.Dataset.from_tensor_slices((xt, yt)).shuffle(200, seed=0).batch(16)
+    val = tf.data.Dataset.from_tensor_slices((xv, yv)).batch(64)
+    model = _mlp(13, 3, (32,))
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["categorical_accuracy"])
+    return model, dict(x=train, validation_data=val, epochs=40)
+
+
+def healthy_moons():
+    from sklearn.datasets import make_moons
+
+    x, y = make_moons(n_samples=1200, noise=0.2, random_state=0)
+    model = _mlp(2, 1, (32, 32), out="sigmoid")
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x.astype("float32"), y=y, validation_split=0.25, epochs=30, batch_size=32)
+
+
+def healthy_iris_subclassed():
+    import keras
+    from sklearn.datasets import load_iris
+
+    x, y = load_iris(return_X_y=True)
+    x = ((x - x.mean(axis=0)) / x.std(axis=0)).astype("float32")
+    xt, xv, yt, yv = _split(x, y, 0.3)
+
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = keras.layers.Dense(16, activation="relu")
+            self.out = keras.layers.Dense(3, activation="softmax")
+
+        def call(self, inputs):
+            return self.out(self.hidden(inputs))
+
+    model = Net()
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["acc"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=40, batch_size=16)
+
+
+def healthy_make_classification():
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=2000, n_features=20, n_informative=8, n_classes=3, class_sep=1.5,
+                               flip_y=0.0, random_state=0)
+    model = _mlp(20, 3, (64,))
+    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x.astype("float32"), y=y, validation_split=0.2, epochs=15, batch_size=64)
+
+
+# ---------------------------------------------------------------------- data faults
+
+
+def insufficient_data():
+    x, y = _digits()
+    xt, xv, yt, yv = _split(x, y, frac=0.96)  # 71 training rows for 10 classes
+    model = _mlp(64, 10, (128,))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=40, batch_size=16)
+
+
+def class_imbalance():
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=3000, n_features=10, n_informative=3, weights=[0.95, 0.05],
+                               class_sep=0.5, flip_y=0.0, random_state=1)
+    model = _mlp(10, 1, (16,), out="sigmoid")
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x.astype("float32"), y=y, validation_split=0.25, epochs=15, batch_size=64)
+
+
+def label_noise():
+    x, y = _shuffle(*_digits())
+    rng = np.random.default_rng(0)
+    flip = rng.random(len(y)) < 0.3
+    y = y.copy()
+    y[flip] = (y[flip] + rng.integers(1, 10, flip.sum())) % 10
+    model = _mlp(64, 10, (128,))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x, y=y, validation_split=0.2, epochs=30, batch_size=32)
+
+
+def data_quality():
+    x, y = _cancer()
+    x = x.copy()
+    rng = np.random.default_rng(0)
+    x[rng.random(x.shape) < 0.02] = np.nan
+    xt, xv, yt, yv = _split(x, y)
+    model = _mlp(30, 1, (16,), out="sigmoid")
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=10, batch_size=32)
+
+
+def data_leakage():
+    x, y = _digits()
+    xt, xv, yt, yv = _split(x, y)
+    # validation assembled from training rows plus a few new ones: mostly a copy of training
+    x_val = np.concatenate([xt[:300], xv[:60]])
+    y_val = np.concatenate([yt[:300], yv[:60]])
+    model = _mlp(64, 10)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=(x_val, y_val), epochs=15, batch_size=32)
+
+
+def unscaled_inputs():
+    x, y = _cancer(scaled=False)
+    xt, xv, yt, yv = _split(x, y)
+    model = _mlp(30, 1, (32, 32), out="sigmoid")
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=25, batch_size=32)
+
+
+def unshuffled_validation_split():
+    x, y = _digits()
+    order = np.argsort(y, kind="stable")
+    model = _mlp(64, 10)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x[order], y=y[order], validation_split=0.2, epochs=10, batch_size=32)
+
+
+# ---------------------------------------------------------------------- training regime
+
+
+def overfitting():
+    x, y = _cancer()
+    xt, xv, yt, yv = _split(x, y, frac=0.3)
+    model = _mlp(30, 1, (256, 256), out="sigmoid")
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=60, batch_size=16)
+
+
+def underfitting():
+    import keras
+
+    x, y = _shuffle(*_digits())
+    model = _mlp(64, 10, (32,), kernel_regularizer=keras.regularizers.L2(1.0))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x, y=y, validation_split=0.2, epochs=20, batch_size=32)
+
+
+def lr_too_high():
+    import keras
+
+    x, y = _shuffle(*_digits())
+    model = _mlp(64, 10, (64, 64))
+    model.compile(optimizer=keras.optimizers.Adam(0.3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model, dict(x=x, y=y, validation_split=0.2, epochs=12, batch_size=32)
+
+
+def lr_too_low():
+    import keras
+
+    x, y = _digits()
+    xt, xv, yt, yv = _split(x, y)
+    model = _mlp(64, 10, (64,))
+    model.compile(optimizer=keras.optimizers.Adam(2e-5), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=15, batch_size=32)
+
+
+def batch_size():
+    x, y = _digits()
+    xt, xv, yt, yv = _split(x, y)
+    model = _mlp(64, 10, (64,))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=30, batch_size=len(xt))
+
+
+def optimizer_choice():
+    import keras
+
+    x, y = _digits()
+    xt, xv, yt, yv = _split(x, y)
+    model = _mlp(64, 10, (32,), activation="tanh")
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=8, batch_size=64)
+
+
+# ---------------------------------------------------------------------- model and gradients
+
+
+def loss_mismatch():
+    x, y = _cancer()
+    xt, xv, yt, yv = _split(x, y)
+    model = _mlp(30, 1, (16,), out="softmax")  # softmax over one unit: always 1.0
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=8, batch_size=32)
+
+
+def loss_mismatch_logits():
+    import keras
+
+    x, y = _shuffle(*_digits())
+    model = _mlp(64, 10, (64,))  # softmax output ...
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])  # ... but the loss is told it gets logits
+    return model, dict(x=x, y=y, validation_split=0.2, epochs=10, batch_size=32)
+
+
+def vanishing_gradient():
+    import keras
+
+    x, y = _shuffle(*_digits())
+    model = _mlp(64, 10, (32,) * 10, activation="sigmoid")
+    model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model, dict(x=x, y=y, validation_split=0.2, epochs=8, batch_size=32)
+
+
+def exploding_gradient():
+    import keras
+
+    x, y = _shuffle(*_digits())
+    init = keras.initializers.RandomNormal(stddev=1.5, seed=0)
+    model = _mlp(64, 10, (64,) * 6, activation="linear", kernel_initializer=init)
+    model.compile(optimizer=keras.optimizers.SGD(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model, dict(x=x, y=y, validation_split=0.2, epochs=6, batch_size=32)
+
+
+def dying_relu():
+    import keras
+
+    x, y = _shuffle(*_digits())
+    model = _mlp(64, 10, (64, 64), bias_initializer=keras.initializers.Constant(-3.0))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x, y=y, validation_split=0.2, epochs=8, batch_size=32)
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in [
+        Scenario("healthy_digits", None, healthy_digits, "digits, Sequential MLP, validation_split"),
+        Scenario("healthy_cancer_functional", None, healthy_cancer_functional, "breast_cancer, Functional, sigmoid"),
+        Scenario("healthy_wine_onehot_tfdata", None, healthy_wine_onehot_tfdata, "wine, one-hot labels, tf.data"),
+        Scenario("healthy_moons", None, healthy_moons, "make_moons, noisy boundary, validation_split"),
+        Scenario("healthy_iris_subclassed", None, healthy_iris_subclassed, "iris, subclassed model, 'acc'"),
+        Scenario("healthy_make_classification", None, healthy_make_classification, "3 classes, RMSprop"),
+        Scenario("insufficient_data", "insufficient_data", insufficient_data, "71 digits for 10 classes"),
+        Scenario("class_imbalance", "class_imbalance", class_imbalance, "95:5 binary, weak features"),
+        Scenario("label_noise", "label_noise", label_noise, "30% of digit labels flipped"),
+        Scenario("data_quality", "data_quality", data_quality, "2% NaN inputs"),
+        Scenario("data_leakage", "data_leakage", data_leakage, "validation mostly copied from training"),
+        Scenario("unscaled_inputs", "unscaled_inputs", unscaled_inputs, "raw breast_cancer features (0.001-4000)"),
+        Scenario("unshuffled_validation_split", "unshuffled_validation_split", unshuffled_validation_split,
+                 "digits sorted by label, validation_split=0.2"),
+        Scenario("overfitting", "overfitting", overfitting, "256x2 MLP, 60 epochs on 398 rows"),
+        Scenario("underfitting", "underfitting", underfitting, "L2(1.0) on every kernel"),
+        Scenario("lr_too_high", "lr_too_high", lr_too_high, "Adam at 0.3"),
+        Scenario("lr_too_low", "lr_too_low", lr_too_low, "Adam at 2e-5"),
+        Scenario("batch_size", "batch_size", batch_size, "one full batch per epoch"),
+        Scenario("optimizer_choice", "optimizer_choice", optimizer_choice, "plain SGD, no momentum"),
+        Scenario("loss_mismatch", "loss_mismatch", loss_mismatch, "softmax on one unit"),
+        Scenario("loss_mismatch_logits", "loss_mismatch", loss_mismatch_logits, "softmax with from_logits=True"),
+        Scenario("vanishing_gradient", "vanishing_gradient", vanishing_gradient, "10 sigmoid layers"),
+        Scenario("exploding_gradient", "exploding_gradient", exploding_gradient, "6 linear layers, N(0, 1.5) init"),
+        Scenario("dying_relu", "dying_relu", dying_relu, "ReLU layers with bias -3"),
+    ]
+}
+
+
+def train(scenario: Scenario | str, *, seed: int = 0):
+    """Build and fit the scenario under ``stallmagic.capture()``; returns its Run."""
+    import keras
+
+    import stallmagic
+
+    if isinstance(scenario, str):
+        scenario = {**SCENARIOS, **HELDOUT}[scenario]
+    keras.utils.set_random_seed(seed)
+    model, kwargs = scenario.build()
+    with stallmagic.capture(label=scenario.name) as session:
+        model.fit(verbose=0, **kwargs)
+    return session.runs[-1]
+
+
+# ---------------------------------------------------------------------- held out: never used to tune the rules
+# Other data, models and encodings for the same causes. ``bench/diagnosis.py --heldout`` runs them; they tell
+# whether the rules generalize beyond the scenarios above.
+
+
+def ho_imbalance_onehot():
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=3000, n_features=12, n_informative=4, n_classes=3,
+                               weights=[0.9, 0.05, 0.05], class_sep=0.6, flip_y=0.0, random_state=3)
+    model = _mlp(12, 3, (32,))
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x.astype("float32"), y=np.eye(3, dtype="float32")[y], validation_split=0.2, epochs=12)
+
+
+def ho_noise_cancer():
+    import keras
+
+    x, y = _cancer()
+    y = y.copy()
+    rng = np.random.default_rng(1)
+    flip = rng.random(len(y)) < 0.25
+    y[flip] = 1 - y[flip]
+    xt, xv, yt, yv = _split(x, y)
+    inputs = keras.Input((30,))
+    outputs = keras.layers.Dense(1, activation="sigmoid")(keras.layers.Dense(64, activation="relu")(inputs))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=40, batch_size=16)
+
+
+def ho_lr_high_sgd():
+    import keras
+
+    x, y = _shuffle(*_digits())
+    model = _mlp(64, 10, (64,))
+    model.compile(optimizer=keras.optimizers.SGD(3.0), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x, y=y, validation_split=0.2, epochs=8)
+
+
+def ho_unscaled_mixed_scales():
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=2000, n_features=10, n_informative=6, random_state=4)
+    scales = 10.0 ** np.random.default_rng(4).uniform(0, 4, 10)
+    model = _mlp(10, 1, (32,), out="sigmoid")
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=(x * scales).astype("float32"), y=y, validation_split=0.25, epochs=15)
+
+
+def ho_ordered_binary_split():
+    x, y = _cancer()
+    order = np.argsort(y, kind="stable")
+    model = _mlp(30, 1, (16,), out="sigmoid")
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x[order], y=y[order], validation_split=0.25, epochs=15, batch_size=32)
+
+
+def ho_leakage_cancer():
+    x, y = _cancer()
+    xt, xv, yt, yv = _split(x, y)
+    return_val = (np.concatenate([xt[:100], xv]), np.concatenate([yt[:100], yv]))
+    model = _mlp(30, 1, (16,), out="sigmoid")
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=return_val, epochs=15, batch_size=32)
+
+
+def ho_categorical_loss_int_labels():
+    x, y = _shuffle(*_digits())
+    model = _mlp(64, 10, (32,))
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x, y=y[:, None].astype("float32"), validation_split=0.2, epochs=5)
+
+
+def ho_healthy_cnn():
+    import keras
+
+    x, y = _shuffle(*_digits())
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)), keras.layers.Conv2D(16, 3, activation="relu"), keras.layers.Flatten(),
+        keras.layers.Dense(10, activation="softmax"),
+    ])  # fmt: skip
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x.reshape(-1, 8, 8, 1), y=y, validation_split=0.2, epochs=15)
+
+
+def ho_healthy_regression():
+    from sklearn.datasets import load_diabetes
+
+    x, y = load_diabetes(return_X_y=True)
+    x = ((x - x.mean(axis=0)) / x.std(axis=0)).astype("float32")
+    y = ((y - y.mean()) / y.std()).astype("float32")
+    from sklearn.model_selection import train_test_split
+
+    xt, xv, yt, yv = train_test_split(x, y, test_size=0.25, random_state=0)
+    model = _mlp(10, 1, (32,), out="linear")
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=40, batch_size=32)
+
+
+def ho_healthy_imbalanced_easy():
+    x, y = _shuffle(*_digits())
+    model = _mlp(64, 1, (32,), out="sigmoid")
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x, y=(y == 0).astype("int64"), validation_split=0.2, epochs=15)
+
+
+def ho_healthy_overlapping_moons():
+    from sklearn.datasets import make_moons
+
+    x, y = make_moons(n_samples=1500, noise=0.35, random_state=2)
+    model = _mlp(2, 1, (32, 32), out="sigmoid")
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x.astype("float32"), y=y, validation_split=0.2, epochs=25)
+
+
+HELDOUT: dict[str, Scenario] = {
+    s.name: s
+    for s in [
+        Scenario("ho_imbalance_onehot", "class_imbalance", ho_imbalance_onehot, "90:5:5, one-hot labels"),
+        Scenario("ho_noise_cancer", "label_noise", ho_noise_cancer, "25% flipped binary labels, Functional"),
+        Scenario("ho_lr_high_sgd", "lr_too_high", ho_lr_high_sgd, "SGD at 3.0"),
+        Scenario("ho_unscaled_mixed_scales", "unscaled_inputs", ho_unscaled_mixed_scales, "scales 1 to 10^4"),
+        Scenario("ho_ordered_binary_split", "unshuffled_validation_split", ho_ordered_binary_split,
+                 "breast_cancer sorted by label"),
+        Scenario("ho_leakage_cancer", "data_leakage", ho_leakage_cancer, "100 training rows in validation"),
+        Scenario("ho_categorical_loss_int_labels", "loss_mismatch", ho_categorical_loss_int_labels,
+                 "categorical_crossentropy on integer labels"),
+        Scenario("ho_healthy_cnn", None, ho_healthy_cnn, "digits as 8x8 images, Conv2D"),
+        Scenario("ho_healthy_regression", None, ho_healthy_regression, "diabetes regression, MSE"),
+        Scenario("ho_healthy_imbalanced_easy", None, ho_healthy_imbalanced_easy, "'is it a 0?' 10:90, easy"),
+        Scenario("ho_healthy_overlapping_moons", None, ho_healthy_overlapping_moons, "moons with heavy overlap"),
+    ]
+}
