@@ -48,7 +48,10 @@ def build_model(n_in: int = 64, n_out: int = 10):
 
 
 def run_demo(*, epochs: int = 30, verbose: int = 0) -> int:
-    """Train the quickstart model under ``capture()`` and print what was recorded. Returns an exit code."""
+    """Train the quickstart model under ``capture()``, print what was recorded and the diagnosis.
+
+    Returns the process exit code.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
 
@@ -63,8 +66,7 @@ def run_demo(*, epochs: int = 30, verbose: int = 0) -> int:
     run = session.runs[-1]
     print()
     print(run.summary())
-    val = run.logs.get("val_accuracy", [])
-    if val:
-        best = int(np.argmax(val))
-        print(f"  validation accuracy: best {val[best]:.3f} at epoch {best + 1}, last {val[-1]:.3f}")
+    print()
+    report = run.diagnose()
+    print(report)
     return 0

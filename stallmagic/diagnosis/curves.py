@@ -48,13 +48,15 @@ def _shortfall(s: Signals) -> float | None:
 
 
 def _at_chance(s: Signals) -> float:
-    """0..1: how close the chosen validation (else training) accuracy is to a constant guess."""
+    """0..1: how close the chosen validation (else training) accuracy ends to a constant guess: the mean of the
+    last epochs (the end window) within 2 noise units (at least 0.02) of chance counts fully."""
     curve = s.val_acc if s.val_acc is not None and s.val_acc.n else s.acc
     chance = s.chance_accuracy
     if curve is None or curve.n == 0 or chance is None or s.metric.kind != "accuracy":
         return 0.0
     margin = max(0.02, 2 * (curve.noise if math.isfinite(curve.noise) else 0.0))
-    return ramp(curve.best - chance, margin * 2.5, margin)
+    end = float(np.mean(curve.finite[-curve.trend.window :])) if curve.trend.window else curve.last
+    return ramp(end - chance, margin * 2.5, margin)
 
 
 def _gap_series(s: Signals) -> np.ndarray | None:
@@ -228,8 +230,9 @@ def batch_size(run: Run, s: Signals) -> Finding | None:
 def optimizer_choice(run: Run, s: Signals) -> Finding | None:
     """Plain SGD without momentum (or Adagrad/Adadelta at their defaults) where training is still crawling.
 
-    Needs the loss still improving at the end or validation clearly below the baseline, with a learning rate
-    that is not itself tiny (that is ``lr_too_low``). Confidence 0.55-0.85 by the shortfall.
+    Needs the loss to have come down from an uninformed guess but still be improving at the end, or validation
+    clearly below the baseline, with a learning rate within 0.1x-3x of the usual one (further off, the rate is
+    the suspect). Confidence 0.55-0.85 by the shortfall.
     """
     model = run.model
     if model is None or s.loss is None or s.loss.n < 3 or s.loss.first_nonfinite is not None:
@@ -241,8 +244,11 @@ def optimizer_choice(run: Run, s: Signals) -> Finding | None:
     if not (plain_sgd or slow_default):
         return None
     lr, factor, _ = _lr_factor(run)
-    if factor is not None and factor < 0.1:
-        return None
+    if factor is not None and not 0.1 <= factor <= 3:
+        return None  # a rate far from the usual one is the suspect, not the optimizer (lr_too_low / lr_too_high)
+    ref = s.initial_loss_reference
+    if ref is not None and s.loss.last >= 0.9 * ref:
+        return None  # not learning at all is a collapse (learning rate, gradients), not a slow optimizer
     shortfall = _shortfall(s)
     short = ramp(shortfall, 0.02, 0.15) if shortfall is not None else 0.0
     still = 1.0 if s.loss.improving() else 0.0

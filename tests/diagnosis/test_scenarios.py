@@ -30,8 +30,9 @@ def test_fault_is_ranked_first(scenario):
     assert top.code == scenario.expect, f"{scenario.name}: expected {scenario.expect}\n{report}"
     assert top.alert and not report.healthy
     assert top.evidence and top.explanation and top.title
-    # the words are specific: the explanation quotes at least one of the run's own numbers
-    assert any(ch.isdigit() for ch in top.explanation)
+    # the words are specific: the explanation quotes the run's own numbers or names (a loss, an activation)
+    quoted = [str(v) for v in top.evidence.values() if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
+    assert any(ch.isdigit() for ch in top.explanation) or any(q in top.explanation for q in quoted)
     json.dumps(report.to_dict(), allow_nan=False)
     assert top.title in str(report)
 
