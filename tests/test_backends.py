@@ -1,0 +1,58 @@
+"""stallmagic uses only the public ``keras`` API, so it records and diagnoses fits on the JAX backend too.
+
+Keras picks its backend once per process, so the JAX run happens in a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, keras, numpy as np, stallmagic
+    from sklearn.datasets import load_digits
+    x, y = load_digits(return_X_y=True)
+    x = (x / 16).astype("float32")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.layers.Dense(32, activation="relu"), keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    original = keras.Model.fit
+    with stallmagic.capture() as session:
+        history = model.fit(x, y, validation_split=0.2, epochs=3, batch_size=64, verbose=0)
+    run = session.runs[0]
+    report = run.diagnose()
+    print(json.dumps({
+        "backend": keras.backend.backend(),
+        "restored": keras.Model.fit is original,
+        "same_logs": run.logs == {k: [float(v) for v in vs] for k, vs in history.history.items()},
+        "initial_weights": len(run.initial_weights or []),
+        "end": run.end,
+        "lr": run.learning_rates,
+        "output": run.model.output_activation,
+        "notes": report.notes,
+        "summary_epochs": report.summary["epochs_done"],
+    }))
+    """
+)
+
+
+def test_capture_and_diagnosis_on_the_jax_backend():
+    import jax  # noqa: F401  (in the test extra: a missing install must fail, not skip)
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["backend"] == "jax" and result["restored"] and result["same_logs"]
+    assert result["initial_weights"] == 4 and result["end"] == "completed"
+    assert result["lr"] == pytest.approx([0.001] * 3) and result["output"] == "softmax"
+    assert result["summary_epochs"] == 3
+    assert any("TensorFlow backend only" in note for note in result["notes"])
