@@ -59,6 +59,15 @@ def _at_chance(s: Signals) -> float:
     return ramp(end - chance, margin * 2.5, margin)
 
 
+def _unfitted(s: Signals) -> float:
+    """0..1: the network does not even fit its training rows: its best training accuracy stays 0.1 to 0.3 below
+    what a quick baseline reaches on validation (0 without a baseline)."""
+    probe = s.probe
+    if s.acc is None or s.acc.n == 0 or probe is None or probe.val_score is None or s.metric.kind != "accuracy":
+        return 0.0
+    return ramp(probe.val_score - s.acc.best, 0.1, 0.3)
+
+
 def _gap_series(s: Signals) -> np.ndarray | None:
     if s.acc is None or s.val_acc is None:
         return None
@@ -75,7 +84,9 @@ def lr_too_high(run: Run, s: Signals) -> Finding | None:
 
     Symptom strength (0..1) is the strongest of: a NaN/inf training loss; a final training loss above the first;
     accuracy at chance (see ``_at_chance``) with a loss still near an uninformed guess; a zig-zagging loss (more
-    than half of the steps reverse direction, with swings over 10 % of the range). Confidence =
+    than half of the steps reverse direction, with swings over 10 % of the range); a first-epoch loss far above
+    an uninformed guess (1.2x to 2x ln k: the first steps overshot); the network failing to fit even its
+    training rows, 0.1 to 0.3 below what a quick baseline reaches on validation. Confidence =
     symptom x (0.3 + 0.65 x suspicion), where suspicion ramps with the learning rate from 3x to 30x its usual
     value.
     """
@@ -90,22 +101,24 @@ def lr_too_high(run: Run, s: Signals) -> Finding | None:
     collapse = _at_chance(s) * uninformed
     swings = loss.noise / max(loss.span, 1e-12) if math.isfinite(loss.noise) else 0.0
     zigzag = ramp(loss.direction_changes(), 0.45, 0.7) * ramp(swings, 0.05, 0.2)
-    symptom = max(diverged, rising, collapse, zigzag)
+    overshoot = ramp(loss.first / ref, 1.2, 2.0) if ref and loss.n else 0.0
+    unlearned = _unfitted(s)
+    symptom = max(diverged, rising, collapse, zigzag, overshoot, unlearned)
     if symptom <= 0:
         return None
     suspicion = ramp(math.log10(factor), math.log10(3), math.log10(30)) if factor else 0.0
     if suspicion <= 0 and not diverged:
         return None  # at its usual rate the learning rate is not the suspect (a NaN loss still earns a hint)
     conf = symptom * (0.3 + 0.65 * suspicion)
-    what = (
-        "the training loss became NaN"
-        if diverged
-        else "the training loss rose over training"
-        if rising >= max(collapse, zigzag)
-        else "accuracy collapsed to chance"
-        if collapse >= zigzag
-        else "the training loss zig-zags"
-    )
+    signs = [
+        (diverged, "the training loss became NaN"),
+        (rising, "the training loss rose over training"),
+        (collapse, "accuracy collapsed to chance"),
+        (zigzag, "the training loss zig-zags"),
+        (overshoot, f"the first epoch's loss ({num(loss.first)}) overshot far above a blind guess ({num(ref)})"),
+        (unlearned, "the network does not even fit its training rows"),
+    ]
+    what = max(signs, key=lambda sign: sign[0])[1]
     ev = {
         "learning_rate": lr,
         "optimizer": opt,
@@ -320,7 +333,8 @@ def overfitting(run: Run, s: Signals) -> Finding | None:
 
     Two signs, the stronger counts: (1) validation loss rises after its minimum by 5-40 % (and beyond 2-4x its
     noise) while the training loss keeps falling; (2) training accuracy ends 4-15 points above validation
-    accuracy, with validation not improving any more. Confidence = 0.25 + 0.7 x strength.
+    accuracy, with validation not improving any more. A network that does not even fit its training rows
+    (``_unfitted``) is not memorizing them: the strength drops by up to 70 %. Confidence = 0.25 + 0.7 x strength.
     """
     loss, val_loss = s.loss, s.val_loss
     if loss is None or val_loss is None or loss.first_nonfinite is not None:
@@ -337,7 +351,7 @@ def overfitting(run: Run, s: Signals) -> Finding | None:
             val_accuracy=round(s.val_acc.last, 4),
             train_minus_val=round(last_gap, 4),
         )
-    strength = max(rise, gap_score)
+    strength = max(rise, gap_score) * (1.0 - 0.7 * _unfitted(s))  # a model that cannot fit is not memorizing
     if strength <= 0:
         return None
     reg = _regularization(run)

@@ -241,9 +241,10 @@ def unscaled_inputs(run: Run, s: Signals) -> Finding | None:
     """Input features on large or very different scales, with no normalization layer in front.
 
     Scale of a feature = |mean| + standard deviation. Severity ramps with the largest scale (from 50 to 1000)
-    and with the ratio of the largest to the median non-zero scale (from 100 to 10,000). On severity alone the
-    finding stays a hint (at most 0.45); it becomes a cause (up to 0.95) when training also suffers: the
-    network stays clearly below the cheap baseline (which standardizes its inputs), or its loss diverges.
+    and with the ratio of the largest to the median non-zero scale (from 100 to 10,000). Severity alone gives
+    0.25-0.6 (only extreme scales, 1000 or a ratio of 10,000, reach the alert level on their own); training that
+    also suffers (the network clearly below the cheap baseline, which standardizes its inputs, or a loss that
+    does not come down) adds up to 0.4.
     """
     train = s.m.train
     if train is None or train.x is None or train.x.shape[1] == 0:
@@ -266,7 +267,7 @@ def unscaled_inputs(run: Run, s: Signals) -> Finding | None:
     shortfall = _shortfall(s)
     diverged = s.loss is not None and (s.loss.first_nonfinite is not None or s.loss.relative_change() > 0)
     hurt = max(ramp(shortfall, 0.03, 0.15), 1.0 if diverged else 0.0)
-    conf = 0.2 + 0.25 * severity + 0.5 * hurt * max(severity, 0.5)
+    conf = 0.25 + 0.35 * severity + 0.4 * hurt * max(severity, 0.5)
     ev = {
         "max_feature_scale": round(top, 4),
         "scale_ratio": round(ratio, 2),

@@ -35,7 +35,7 @@ SYMPTOMS: dict[str, tuple[str, ...]] = {
     "exploding_gradient": ("lr_too_high", "dying_relu", "underfitting"),
     "dying_relu": ("underfitting", "lr_too_low", "lr_too_high"),
     # an optimization problem keeps accuracy low: "the model cannot fit" is its symptom, not a second cause
-    "lr_too_high": ("underfitting", "dying_relu"),
+    "lr_too_high": ("underfitting", "dying_relu", "overfitting"),
     "lr_too_low": ("underfitting",),
     "batch_size": ("underfitting",),
     "optimizer_choice": ("underfitting",),
