@@ -279,6 +279,27 @@ class Run:
         self.report = diagnose(self, measurements, metric=metric)
         return self.report
 
+    def rerun(self, remedy: Any = None, **overrides: Any) -> Run:
+        """Train again from this run's starting weights with one change, and record it in the same session.
+
+        Same starting weights, data, fit arguments and seed; a fresh optimizer; the user's callbacks afresh. The
+        new Run has ``remedy`` and ``parent`` set. Afterwards the user's model holds the rerun's weights (unless
+        the remedy rebuilt the model: then ``new_run.keras_model``); :meth:`restore` puts any run back. See
+        :func:`stallmagic.rerun.rerun` for the arguments and what happens on errors.
+        """
+        from .rerun import rerun
+
+        return rerun(self, remedy, **overrides)
+
+    def restore(self) -> Run:
+        """Put this run's final weights (and its model and compile settings) back into its model.
+
+        See :func:`stallmagic.rerun.restore`.
+        """
+        from .rerun import restore
+
+        return restore(self)
+
     def summary(self) -> str:
         """A few lines that say what this run was and how it ended."""
         fit, model = self.fit, self.model
@@ -411,6 +432,15 @@ class Session:
             except Exception as exc:  # a broken display must never break the user's fit
                 self.listeners.remove(listener)
                 self.listener_errors.append(f"{type(exc).__name__}: {exc}")
+
+    def compare(self, *, metric: str | None = None) -> Any:
+        """The runs side by side: best validation metric and its epoch, final gap, epochs, wall time, remedy.
+
+        Returns a :class:`stallmagic.rerun.Comparison` (printable, ``to_dict()``, ``.rows``).
+        """
+        from .rerun import compare
+
+        return compare(self, metric=metric)
 
     def to_dict(self) -> dict:
         return {"label": self.label, "runs": [r.to_dict() for r in self.runs]}

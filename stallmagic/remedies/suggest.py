@@ -1,0 +1,384 @@
+"""``suggest(finding, run, signals)``: the remedies for one finding, most promising first.
+
+One small function per cause code reads the finding's evidence (defensively: ``.get``, since evidence keys are
+the diagnosis's to tune) and the run's records, and chooses parameters from them: the learning rate to go to from
+``lr_vs_usual``, the patience from the number of epochs, the class weights from the training labels, the rows to
+drop from ``suspect_rows``. Then every remedy that cannot apply to this run (a subclassed model, a tf.data input,
+no validation data) is kept but disabled with the reason, and sorted after the ones that can. Every cause gets at
+least one remedy that applies or a recommendation. Pure: no Keras import.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..record import Run
+from .catalogue import context_of
+from .remedy import Remedy
+
+Builder = Callable[[dict, Run, Any], list[Remedy]]
+
+#: Usual starting learning rates (the diagnosis reads "too high/low" against the same numbers).
+USUAL_LR = {
+    "SGD": 0.01, "Adam": 1e-3, "AdamW": 1e-3, "Adamax": 2e-3, "Nadam": 1e-3, "RMSprop": 1e-3, "Adagrad": 1e-2,
+    "Adadelta": 1.0, "Lion": 1e-4,
+}  # fmt: skip
+
+
+def suggest(finding: Any, run: Run, signals: Any = None) -> list[Remedy]:
+    """The remedies for ``finding`` on ``run``, most promising first.
+
+    Args:
+        finding: A :class:`~stallmagic.diagnosis.report.Finding`.
+        run: The run it was found in.
+        signals: The diagnosis's :class:`~stallmagic.diagnosis.signals.Signals` (labels, probe), or ``None``.
+
+    Returns:
+        Remedies that apply first (in order of promise), then recommendations, then the ones that do not apply
+        here, each with its ``disabled_reason``. Never empty for a known cause.
+    """
+    evidence = dict(getattr(finding, "evidence", None) or {})
+    builder = BUILDERS.get(finding.code)
+    try:
+        remedies = builder(evidence, run, signals) if builder is not None else []
+    except Exception:  # evidence this builder did not expect: a diagnosis must never fail on its remedies
+        remedies = []
+    ctx = context_of(run)
+    out: list[Remedy] = []
+    seen: set = set()
+    for remedy in remedies:
+        key = (remedy.code, repr(sorted(remedy.params.items(), key=lambda kv: kv[0])))
+        if key in seen:
+            continue
+        seen.add(key)
+        remedy.finding_code = finding.code
+        remedy.context = {**ctx, **remedy.context}
+        if remedy.kind == "rerun" and remedy.disabled_reason is None:
+            remedy.disabled_reason = remedy.spec.unavailable(remedy, run)
+        out.append(remedy)
+    rank = {True: 0, False: 1}
+    out.sort(key=lambda r: rank[r.enabled or r.kind == "advice"])  # stable: keeps the order of promise
+    if not any(r.enabled or r.kind == "advice" for r in out):
+        out.insert(0, _fallback_advice(finding))  # the finding's own advice, ahead of what cannot apply here
+    return out
+
+
+def _fallback_advice(finding: Any) -> Remedy:
+    """A recommendation in the finding's own words, when nothing in the catalogue applies to this run."""
+    return Remedy(
+        "fix_code",
+        {"text": getattr(finding, "explanation", "")},
+        evidence=dict(getattr(finding, "evidence", None) or {}),
+        finding_code=finding.code,
+    )
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def _lr(run: Run, evidence: dict) -> float | None:
+    lr = _num(evidence.get("learning_rate"))
+    if lr is None and run.learning_rates and run.learning_rates[0] is not None:
+        lr = float(run.learning_rates[0])
+    if lr is None and run.model is not None:
+        lr = run.model.initial_learning_rate
+    return lr
+
+
+def _usual(run: Run) -> float:
+    name = run.model.optimizer_name if run.model is not None else None
+    return USUAL_LR.get(name or "", 1e-3)
+
+
+def _round_lr(value: float) -> float:
+    """A learning rate a person would type: 1, 2 or 5 times a power of ten."""
+    exp = math.floor(math.log10(value))
+    mant = value / 10**exp
+    best = min((1, 2, 5, 10), key=lambda m: abs(math.log(mant / m)))
+    return float(f"{best * 10**exp:.3g}")
+
+
+def _patience(run: Run) -> int:
+    """About a tenth of the epochs asked, between 3 and 10."""
+    return int(min(10, max(3, round(run.fit.epochs_asked / 10) + 2)))
+
+
+def _monitor(run: Run) -> str:
+    return "val_loss" if run.fit.validation != "none" else "loss"
+
+
+def _regularizers(run: Run) -> tuple[float | None, float]:
+    """(largest L2 factor on any kernel, largest dropout rate) in the model."""
+    l2 = None
+    dropout = 0.0
+    if run.model is None:
+        return l2, dropout
+    for layer in run.model.layers:
+        reg = layer.kernel_regularizer or {}
+        value = (reg.get("config") or {}).get("l2")
+        if isinstance(value, (int, float)):
+            l2 = max(l2 or 0.0, float(value))
+        if layer.rate is not None and "Dropout" in layer.class_name:
+            dropout = max(dropout, float(layer.rate))
+    return l2, dropout
+
+
+def _early_stopping(run: Run) -> Remedy:
+    return Remedy("early_stopping", {"monitor": _monitor(run), "patience": _patience(run)})
+
+
+def _class_weight_params(run: Run, signals: Any) -> dict:
+    """Balanced weights keyed as Keras reads ``class_weight`` (label value, or one-hot column)."""
+    labels = getattr(signals, "labels", None) if signals is not None else None
+    if labels is None:
+        return {}
+    y = labels.train_all if labels.train_all is not None else labels.train
+    if y is None:
+        return {}
+    y = np.asarray(y)
+    y = y[y >= 0]
+    if len(y) == 0:
+        return {}
+    counts = np.bincount(y, minlength=labels.k).astype(float)
+    present = np.flatnonzero(counts)
+    weights = len(y) / (len(present) * counts[present])  # sklearn's "balanced"
+    keys = [int(c) if labels.fmt == "onehot" else labels.classes[c].item() for c in present]
+    if not all(isinstance(k, int) for k in keys):
+        return {}  # string labels: Keras needs indices, leave the computation to the rerun
+    return {"class_weight": {k: round(float(w), 6) for k, w in zip(keys, weights)}}
+
+
+# ---------------------------------------------------------------------- one builder per cause
+
+
+def _class_imbalance(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    return [
+        Remedy("class_weight", _class_weight_params(run, s)),
+        Remedy("collect_minority", {"minority_classes": ev.get("minority_classes")}, evidence=ev),
+    ]
+
+
+def _overfitting(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    l2, dropout = _regularizers(run)
+    gap = _num(ev.get("train_minus_val")) or 0.0
+    out = [_early_stopping(run)]
+    out.append(Remedy("dropout", {"rate": round(min(0.6, dropout + 0.2), 2) if dropout else 0.3}))
+    out.append(Remedy("l2", {"factor": max(1e-3 if gap > 0.15 else 1e-4, (l2 or 0.0) * 10)}))
+    params = run.model.trainable_params if run.model is not None else None
+    if params and run.fit.n_train and params / run.fit.n_train > 10:
+        out.append(Remedy("smaller_model", {"factor": 0.5}))
+    return out
+
+
+def _underfitting(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    l2, dropout = _regularizers(run)
+    out = []
+    if l2:
+        out.append(Remedy("l2", {"factor": float(f"{l2 / 100:.3g}"), "current": l2}, title="Weaken the L2 penalty"))
+    if dropout >= 0.2:
+        out.append(Remedy("dropout", {"rate": round(dropout / 2, 2), "current": dropout}, title="Less dropout"))
+    out.append(Remedy("wider_model", {"factor": 2.0}))
+    if ev.get("loss_plateaued") is False:
+        out.append(Remedy("epochs", {"epochs": max(run.fit.epochs * 2, run.fit.epochs + 10)}))
+    return out
+
+
+def _lr_too_high(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    lr = _lr(run, ev)
+    out = []
+    if lr:
+        target = min(_usual(run), lr / 10)
+        out.append(Remedy("learning_rate", {"learning_rate": _round_lr(target), "factor": None}))
+    else:
+        out.append(Remedy("learning_rate", {"factor": 0.1}))
+    out.append(Remedy("reduce_lr_on_plateau", {"monitor": _monitor(run), "patience": 2}))
+    out.append(Remedy("gradient_clipping", {"clipnorm": 1.0}))
+    return out
+
+
+def _lr_too_low(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    lr = _lr(run, ev)
+    out = []
+    if lr:
+        target = max(_usual(run), lr * 10)
+        out.append(Remedy("learning_rate", {"learning_rate": _round_lr(min(target, lr * 100))}))
+    else:
+        out.append(Remedy("learning_rate", {"factor": 10.0}))
+    out.append(Remedy("epochs", {"epochs": max(run.fit.epochs * 2, run.fit.epochs + 10)}))
+    return out
+
+
+def _batch_size(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    bs = _num(ev.get("batch_size")) or run.fit.batch_size
+    n = _num(ev.get("n_train")) or run.fit.n_train
+    if bs is not None and bs <= 4:
+        new = 32
+    else:
+        new = 32 if not n else int(min(128, max(16, 2 ** round(math.log2(max(16.0, n / 50))))))
+    return [Remedy("batch_size", {"batch_size": int(new)})]
+
+
+def _optimizer_choice(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    name = ev.get("optimizer") or (run.model.optimizer_name if run.model is not None else None)
+    lr = _lr(run, ev)
+    out = [Remedy("optimizer", {"optimizer": "Adam", "learning_rate": 1e-3})]
+    if name == "SGD":
+        out.append(Remedy("optimizer", {"optimizer": "SGD", "learning_rate": lr or 0.01, "momentum": 0.9}))
+    out.append(Remedy("optimizer", {"optimizer": "RMSprop", "learning_rate": 1e-3}))
+    return out
+
+
+def _loss_mismatch(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    loss = ev.get("loss") or (run.model.loss.name if run.model is not None else None)
+    act = ev.get("output_activation")
+    units = ev.get("output_units")
+    logits = bool(ev.get("from_logits"))
+    fmt = ev.get("label_format") or (getattr(getattr(s, "labels", None), "fmt", None) if s is not None else None)
+    k = ev.get("n_classes") or (getattr(s, "n_classes", None) if s is not None else None)
+    params: dict[str, Any] | None = None
+    if act == "softmax" and units == 1:
+        params = {"loss": "binary_crossentropy", "output_activation": "sigmoid"}
+    elif logits and act in ("softmax", "sigmoid"):
+        params = {"loss": loss, "from_logits": False}
+    elif not logits and act in ("linear", "relu", None) and units is not None and loss and "crossentropy" in loss:
+        if act == "relu":
+            params = {"loss": loss, "output_activation": "softmax" if units > 1 else "sigmoid"}
+        else:
+            params = {"loss": loss, "from_logits": True}
+    elif loss == "sparse_categorical_crossentropy" and fmt == "onehot":
+        params = {"loss": "categorical_crossentropy", "from_logits": logits}
+    elif loss == "sparse_categorical_crossentropy" and units == 1:
+        params = {"loss": "binary_crossentropy", "output_activation": "sigmoid"}
+    elif loss == "categorical_crossentropy" and fmt == "sparse":
+        params = {"loss": "sparse_categorical_crossentropy", "from_logits": logits}
+    elif loss == "binary_crossentropy" and k and k > 2:
+        params = {"loss": "sparse_categorical_crossentropy", "output_activation": "softmax"}
+        if units != k:
+            params["output_units"] = int(k)
+    elif ev.get("max_label") is not None:
+        params = {"loss": loss, "output_units": int(ev["max_label"]) + 1}
+    elif act in ("sigmoid", "softmax"):
+        if act == "sigmoid":
+            params = {"loss": "binary_crossentropy"}
+        else:
+            params = {"loss": "categorical_crossentropy" if fmt == "onehot" else "sparse_categorical_crossentropy"}
+    if params is None:
+        return []
+    return [Remedy("fix_loss", params)]
+
+
+def _vanishing_gradient(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    saturating = (_num(ev.get("saturating_layers")) or 0) > 0 or _has_saturating(run)
+    out = [Remedy("he_init", {"activation": "relu" if saturating else None}), Remedy("batch_norm")]
+    if run.model is not None and run.model.optimizer_name == "SGD":
+        out.append(Remedy("optimizer", {"optimizer": "Adam", "learning_rate": 1e-3}))
+    return out
+
+
+def _has_saturating(run: Run) -> bool:
+    if run.model is None:
+        return False
+    return any(layer.activation in ("sigmoid", "tanh") for layer in run.model.layers[:-1])
+
+
+def _exploding_gradient(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    # The rule fires on gradients that are huge at the *starting* weights: the initialization is the root, so a
+    # scaled initialization comes first; clipping only bounds each step.
+    return [
+        Remedy("he_init", {"activation": None}),
+        Remedy("gradient_clipping", {"clipnorm": 1.0}),
+        Remedy("batch_norm"),
+        Remedy("learning_rate", {"factor": 0.1}),
+    ]
+
+
+def _dying_relu(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    out = [Remedy("he_init", {"activation": None})]
+    lr = _lr(run, ev)
+    if lr and lr > 3 * _usual(run):
+        out.append(Remedy("learning_rate", {"learning_rate": _round_lr(_usual(run))}))
+    out.append(Remedy("batch_norm"))
+    return out
+
+
+def _data_quality(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    out = []
+    if (_num(ev.get("nonfinite_inputs")) or 0) > 0:
+        out.append(Remedy("impute_inputs"))
+    out.append(Remedy("clean_data", evidence=ev))
+    return out
+
+
+def _data_leakage(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    return [
+        Remedy("deduplicate_validation", evidence=ev),
+        Remedy("deduplicate", {"shared_share": _num(ev.get("shared_share"))}, evidence=ev),
+    ]
+
+
+def _unshuffled_validation_split(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    split = _num(ev.get("validation_split")) or run.fit.validation_split or None
+    return [Remedy("stratified_split", {"validation_split": split, "seed": 0})]
+
+
+def _unscaled_inputs(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    style = run.model.style if run.model is not None else None
+    method = "arrays" if style == "subclassed" else "layer"
+    return [Remedy("normalize_inputs", {"method": method})]
+
+
+def _insufficient_data(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    n = _num(ev.get("n_train")) or run.fit.n_train
+    params = {
+        "n_train": int(n) if n else None,
+        "suggested_rows": int(2 * n) if n else None,
+        "gain_last_doubling": _num(ev.get("gain_last_doubling")),
+        "learning_curve": ev.get("learning_curve") or [],
+        "probe_model": ev.get("probe_model"),
+    }
+    _, dropout = _regularizers(run)
+    return [
+        Remedy("more_data", params, evidence=ev),
+        Remedy("dropout", {"rate": round(min(0.6, dropout + 0.2), 2) if dropout else 0.3}),
+        _early_stopping(run),
+    ]
+
+
+def _label_noise(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    rows = [int(r) for r in (ev.get("suspect_rows") or []) if isinstance(r, (int, np.integer))]
+    checked = ev.get("rows_checked")
+    return [
+        Remedy("drop_suspect_labels", {"rows": rows, "rows_checked": checked}),
+        Remedy("relabel", {"rows": rows}, evidence={k: v for k, v in ev.items() if k != "suspect_rows"}),
+    ]
+
+
+BUILDERS: dict[str, Builder] = {
+    "class_imbalance": _class_imbalance,
+    "overfitting": _overfitting,
+    "underfitting": _underfitting,
+    "lr_too_high": _lr_too_high,
+    "lr_too_low": _lr_too_low,
+    "batch_size": _batch_size,
+    "optimizer_choice": _optimizer_choice,
+    "loss_mismatch": _loss_mismatch,
+    "vanishing_gradient": _vanishing_gradient,
+    "exploding_gradient": _exploding_gradient,
+    "dying_relu": _dying_relu,
+    "data_quality": _data_quality,
+    "data_leakage": _data_leakage,
+    "unshuffled_validation_split": _unshuffled_validation_split,
+    "unscaled_inputs": _unscaled_inputs,
+    "insufficient_data": _insufficient_data,
+    "label_noise": _label_noise,
+}
