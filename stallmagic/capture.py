@@ -181,10 +181,23 @@ def _start_run(sessions: list[Session], model: Any, bound: inspect.BoundArgument
     run.keras_model = model
     run.fit_call = {"args": args, "kwargs": dict(kwargs)}
     run.started_at = time.time()
+    seed = _keras_seed()
+    if seed is not None:
+        run.extras["seed"] = seed
     for session in sessions:
         session.runs.append(run)
     run.session = inner
     return run
+
+
+def _keras_seed() -> int | None:
+    """The seed last given to ``keras.utils.set_random_seed``, or ``None`` (Keras has no public getter)."""
+    try:
+        from keras.src.utils.rng_utils import get_random_seed
+    except ImportError:  # another Keras layout: reruns fall back to a fixed seed
+        return None
+    seed = get_random_seed()
+    return int(seed) if isinstance(seed, int) else None
 
 
 def _make_recorder(run: Run, sessions: list[Session]) -> Any:
@@ -215,6 +228,11 @@ def _finish(
     run.wall_time = time.perf_counter() - start
     run.end = end
     run.error = error
+    if run.initial_weights is not None:  # weights are kept: keep where the fit ended too, for restore()
+        try:
+            run.final_weights = model.get_weights()
+        except Exception:  # a model broken by the error that ended the fit
+            run.final_weights = None
     if run.model is None:  # the fit failed before Keras built the model: describe what there is
         try:
             from .describe import describe_model

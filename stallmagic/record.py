@@ -215,6 +215,7 @@ class Run:
     ``logs`` maps every metric Keras reported (``loss``, ``accuracy``, ``val_loss``, ...) to one value per
     epoch done; an epoch without validation (``validation_freq``) has ``nan`` for the ``val_`` keys.
     ``learning_rates`` holds the optimizer's learning rate at the start of each epoch, schedules included.
+    ``extras["seed"]`` is the seed given to ``keras.utils.set_random_seed`` before the fit, if any (reruns reuse it).
     """
 
     index: int
@@ -235,6 +236,7 @@ class Run:
     keras_model: Any = _runtime()
     data: DataRefs | None = _runtime()
     initial_weights: list | None = _runtime()
+    final_weights: list | None = _runtime()  # the weights at the end of the fit (restore() puts them back)
     fit_call: dict | None = _runtime()  # {"args": (...), "kwargs": {...}} exactly as the user called fit
     session: Session | None = _runtime()
     parent: Run | None = _runtime()

@@ -147,9 +147,8 @@ def final_weights(run: Run) -> list | None:
     meta = _meta(run)
     if meta.final_weights is not None:
         return meta.final_weights
-    own = run.__dict__.get("final_weights")  # a capture engine that records final weights
-    if own is not None:
-        return own
+    if run.final_weights is not None:  # recorded by the capture engine at the end of the fit
+        return run.final_weights
     model = run.keras_model
     if model is None:
         return None

@@ -490,3 +490,19 @@ def test_run_round_trips_through_json(digits, seed):
     restored = stallmagic.Session.from_dict(json.loads(json.dumps(session.to_dict())))
     assert [r.label for r in restored.runs] == [r.label for r in session.runs]
     assert math.isnan(restored.runs[1].logs["loss"][0])
+
+
+def test_final_weights_and_the_users_seed_are_recorded(digits):
+    x, y = digits
+    keras.utils.set_random_seed(1234)
+    model = mlp()
+    with capture() as session:
+        model.fit(x[:200], y[:200], epochs=2, verbose=0)
+    run = session.runs[0]
+    assert run.extras["seed"] == 1234
+    for kept, now in zip(run.final_weights, model.get_weights()):
+        np.testing.assert_array_equal(kept, now)
+    assert any(not np.array_equal(a, b) for a, b in zip(run.final_weights, run.initial_weights))
+    with capture(snapshot_weights=False) as light:
+        model.fit(x[:200], y[:200], epochs=1, verbose=0)
+    assert light.runs[0].initial_weights is None and light.runs[0].final_weights is None

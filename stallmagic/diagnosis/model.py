@@ -20,7 +20,8 @@ def loss_mismatch(run: Run, s: Signals) -> Finding | None:
     Checks, in order (the first that holds is reported):
 
     * softmax over a single unit (its output is always 1.0, so nothing is learned);
-    * sigmoid or softmax outputs with ``from_logits=True`` (probabilities squashed twice);
+    * sigmoid or softmax outputs with ``from_logits=True`` (probabilities squashed twice; a hint only on the
+      TensorFlow backend, whose cross-entropy detects the activation and uses its logits);
     * a probability loss (cross-entropy) on a linear or ReLU output with ``from_logits=False``;
     * ``sparse_categorical_crossentropy`` on one-hot labels or on a single output unit;
     * ``categorical_crossentropy`` on integer labels;
@@ -38,7 +39,14 @@ def loss_mismatch(run: Run, s: Signals) -> Finding | None:
     lab = s.labels
     fmt = lab.fmt if lab is not None else None
     k = lab.k if lab is not None else None
-    base = {"loss": loss, "from_logits": logits, "output_activation": act, "output_units": units}
+    base = {
+        "loss": loss,
+        "from_logits": logits,
+        "output_activation": act,
+        "output_units": units,
+        "label_format": fmt,
+        "n_classes": k,
+    }
 
     def found(title: str, explanation: str, confidence: float, **evidence) -> Finding:
         return Finding("loss_mismatch", title, explanation, {**base, **evidence}, confidence)
@@ -52,12 +60,25 @@ def loss_mismatch(run: Run, s: Signals) -> Finding | None:
             0.97,
         )
     if logits and act in _SATURATED and loss in CLASSIFICATION_LOSSES:
+        if model.backend == "tensorflow":
+            # TensorFlow's cross-entropy notices a softmax/sigmoid output and uses its logits (with a warning):
+            # training works here, but the same code squashes twice on JAX and torch.
+            return found(
+                f"{act.capitalize()} output with from_logits=True",
+                f"The loss is told it receives raw logits (from_logits=True), but the output layer already applies "
+                f"{act}. On TensorFlow, Keras notices and uses the logits behind the {act}, so this run is not held "
+                "back by it; on the JAX or torch backend the probabilities would be squashed twice and training "
+                "would stall. Drop the activation or set from_logits=False.",
+                0.35,
+                backend=model.backend,
+            )
         return found(
             f"{act.capitalize()} output with from_logits=True",
             f"The loss is told it receives raw logits (from_logits=True), but the output layer already applies "
             f"{act}: probabilities are squashed a second time, so gradients are tiny and the model learns slowly "
             "or not at all. Drop the activation or set from_logits=False.",
             0.9,
+            backend=model.backend,
         )
     if not logits and loss in PROBABILITY_LOSSES and act in ("linear", "relu", None) and units is not None:
         shown = act or "no"

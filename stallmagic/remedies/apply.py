@@ -130,8 +130,15 @@ class Baseline:
             optimizer_type=optimizer_type,
             original_optimizer=live,
             compile=compile_arguments(model, run),
-            seed=user_seed(),
+            seed=recorded_seed(run),
         )
+
+
+def recorded_seed(run: Run) -> int:
+    """The seed the user had set when the run's fit started (recorded by the capture engine), else the one set
+    now, else 0."""
+    seed = run.extras.get("seed")
+    return seed if isinstance(seed, int) else user_seed()
 
 
 def user_seed() -> int:

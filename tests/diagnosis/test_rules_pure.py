@@ -51,10 +51,24 @@ def make_run(
         output_activation=activation, output_units=units, loss=LossRecord(loss, from_logits),
         optimizer={"class_name": optimizer, "config": config},
     )  # fmt: skip
-    fit = FitRecord(batch_size=batch_size, steps_per_epoch=math.ceil(n_train / batch_size), epochs=n_epochs,
-                    validation=validation, n_train=n_train, n_val=n_train // 4)
-    return Run(index=0, label="synthetic", fit=fit, model=model, logs={k: list(map(float, v)) for k, v in
-               logs.items()}, epochs=list(range(n_epochs)), learning_rates=[lr] * n_epochs, end="completed")
+    fit = FitRecord(
+        batch_size=batch_size,
+        steps_per_epoch=math.ceil(n_train / batch_size),
+        epochs=n_epochs,
+        validation=validation,
+        n_train=n_train,
+        n_val=n_train // 4,
+    )
+    return Run(
+        index=0,
+        label="synthetic",
+        fit=fit,
+        model=model,
+        logs={k: list(map(float, v)) for k, v in logs.items()},
+        epochs=list(range(n_epochs)),
+        learning_rates=[lr] * n_epochs,
+        end="completed",
+    )
 
 
 def smooth(start, end, n, noise=0.0, seed=0):
@@ -98,8 +112,9 @@ def test_robust_noise_recovers_the_jitter_of_a_smooth_curve():
 
 def test_trend_is_judged_against_the_curves_own_noise():
     flat_noisy = Curve.of("val_accuracy", smooth(0.8, 0.8, 30, noise=0.02), higher_is_better=True)
-    rising = Curve.of("val_accuracy", np.linspace(0.5, 0.8, 30) + np.random.default_rng(1).normal(0, 0.005, 30),
-                      higher_is_better=True)
+    rising = Curve.of(
+        "val_accuracy", np.linspace(0.5, 0.8, 30) + np.random.default_rng(1).normal(0, 0.005, 30), higher_is_better=True
+    )
     assert flat_noisy.plateaued() and not flat_noisy.improving()
     assert rising.improving() and not rising.plateaued()
     falling_loss = Curve.of("loss", np.linspace(2, 1, 20), higher_is_better=False)
@@ -157,8 +172,11 @@ def test_nan_loss_from_the_first_epoch_with_a_high_learning_rate():
 
 def test_regression_run_is_diagnosed_on_its_loss_without_accuracy_rules():
     n = 30
-    logs = {"loss": smooth(50.0, 2.0, n), "val_loss": np.r_[smooth(55.0, 4.0, 12), np.linspace(4.0, 9.0, n - 12)],
-            "mae": smooth(6.0, 1.0, n)}
+    logs = {
+        "loss": smooth(50.0, 2.0, n),
+        "val_loss": np.r_[smooth(55.0, 4.0, 12), np.linspace(4.0, 9.0, n - 12)],
+        "mae": smooth(6.0, 1.0, n),
+    }
     run = make_run(logs, loss="mean_squared_error", activation="linear", units=1)
     report = diagnose(run)
     assert report.metric == "loss"
@@ -187,31 +205,47 @@ def test_overfitting_from_a_u_shaped_validation_loss():
 
 def test_healthy_curves_raise_nothing():
     n = 25
-    logs = {"loss": smooth(2.0, 0.15, n, 0.005), "accuracy": smooth(0.4, 0.96, n, 0.003),
-            "val_loss": smooth(2.0, 0.2, n, 0.006), "val_accuracy": smooth(0.4, 0.95, n, 0.004)}
+    logs = {
+        "loss": smooth(2.0, 0.15, n, 0.005),
+        "accuracy": smooth(0.4, 0.96, n, 0.003),
+        "val_loss": smooth(2.0, 0.2, n, 0.006),
+        "val_accuracy": smooth(0.4, 0.95, n, 0.004),
+    }
     assert diagnose(make_run(logs)).healthy
 
 
 def test_learning_rate_too_low_needs_a_low_rate_and_a_loss_still_creeping():
     n = 15
-    logs = {"loss": np.linspace(2.3, 1.9, n), "accuracy": np.linspace(0.1, 0.4, n),
-            "val_loss": np.linspace(2.3, 1.95, n), "val_accuracy": np.linspace(0.1, 0.38, n)}
+    logs = {
+        "loss": np.linspace(2.3, 1.9, n),
+        "accuracy": np.linspace(0.1, 0.4, n),
+        "val_loss": np.linspace(2.3, 1.95, n),
+        "val_accuracy": np.linspace(0.1, 0.38, n),
+    }
     assert diagnose(make_run(logs, lr=1e-5)).findings[0].code == "lr_too_low"
     assert diagnose(make_run(logs, lr=1e-3)).get("lr_too_low") is None
 
 
 def test_plain_sgd_that_crawls_is_an_optimizer_finding_and_momentum_is_not():
     n = 10
-    logs = {"loss": np.linspace(2.3, 1.2, n), "accuracy": np.linspace(0.1, 0.6, n),
-            "val_loss": np.linspace(2.3, 1.25, n), "val_accuracy": np.linspace(0.1, 0.58, n)}
+    logs = {
+        "loss": np.linspace(2.3, 1.2, n),
+        "accuracy": np.linspace(0.1, 0.6, n),
+        "val_loss": np.linspace(2.3, 1.25, n),
+        "val_accuracy": np.linspace(0.1, 0.58, n),
+    }
     assert diagnose(make_run(logs, optimizer="SGD", lr=0.01)).findings[0].code == "optimizer_choice"
     assert diagnose(make_run(logs, optimizer="SGD", lr=0.01, momentum=0.9)).get("optimizer_choice") is None
 
 
 def test_one_update_per_epoch_is_a_batch_size_finding():
     n = 20
-    logs = {"loss": np.linspace(2.3, 1.5, n), "accuracy": np.linspace(0.1, 0.5, n),
-            "val_loss": np.linspace(2.3, 1.55, n), "val_accuracy": np.linspace(0.1, 0.48, n)}
+    logs = {
+        "loss": np.linspace(2.3, 1.5, n),
+        "accuracy": np.linspace(0.1, 0.5, n),
+        "val_loss": np.linspace(2.3, 1.55, n),
+        "val_accuracy": np.linspace(0.1, 0.48, n),
+    }
     run = make_run(logs, batch_size=1000, n_train=1000)
     assert run.fit.steps_per_epoch == 1
     report = diagnose(run)
@@ -225,7 +259,8 @@ def test_one_update_per_epoch_is_a_batch_size_finding():
     ("kwargs", "title"),
     [
         (dict(activation="softmax", units=1, loss="binary_crossentropy"), "Softmax on a single output unit"),
-        (dict(activation="softmax", from_logits=True), "Softmax output with from_logits=True"),
+        (dict(activation="sigmoid", units=1, loss="binary_crossentropy", from_logits=True),
+         "Sigmoid output with from_logits=True"),
         (dict(activation="linear"), "Cross-entropy on a linear output"),
         (dict(activation="sigmoid", units=1, loss="sparse_categorical_crossentropy"),
          "Sparse categorical loss on one output unit"),
@@ -239,8 +274,11 @@ def test_loss_mismatch_from_the_model_record(kwargs, title):
 
 def test_matching_loss_and_output_raise_no_mismatch():
     logs = {"loss": smooth(2.0, 0.2, 10), "accuracy": smooth(0.3, 0.95, 10)}
-    for kwargs in (dict(), dict(activation="linear", from_logits=True),
-                   dict(activation="sigmoid", units=1, loss="binary_crossentropy")):
+    for kwargs in (
+        dict(),
+        dict(activation="linear", from_logits=True),
+        dict(activation="sigmoid", units=1, loss="binary_crossentropy"),
+    ):
         assert diagnose(make_run(logs, validation="none", **kwargs)).get("loss_mismatch") is None
 
 
@@ -259,8 +297,13 @@ def test_labels_in_the_wrong_format_for_the_loss():
 
 def _sample(x, y, rows=None, n_total=None, with_all=True):
     rows = np.arange(len(x)) if rows is None else rows
-    return ArraySample(x=np.asarray(x, float), y=np.asarray(y), rows=rows, n_total=n_total or len(x),
-                       y_all=np.asarray(y) if with_all else None)
+    return ArraySample(
+        x=np.asarray(x, float),
+        y=np.asarray(y),
+        rows=rows,
+        n_total=n_total or len(x),
+        y_all=np.asarray(y) if with_all else None,
+    )
 
 
 def _blobs(n=600, k=3, d=5, seed=0):
@@ -271,8 +314,12 @@ def _blobs(n=600, k=3, d=5, seed=0):
 
 
 def _good_logs(n=15):
-    return {"loss": smooth(1.1, 0.1, n, 0.003), "accuracy": smooth(0.5, 0.97, n, 0.002),
-            "val_loss": smooth(1.1, 0.12, n, 0.003), "val_accuracy": smooth(0.5, 0.96, n, 0.002)}
+    return {
+        "loss": smooth(1.1, 0.1, n, 0.003),
+        "accuracy": smooth(0.5, 0.97, n, 0.002),
+        "val_loss": smooth(1.1, 0.12, n, 0.003),
+        "val_accuracy": smooth(0.5, 0.96, n, 0.002),
+    }
 
 
 def test_healthy_arrays_raise_nothing():
@@ -287,8 +334,12 @@ def test_nan_inputs_are_a_data_quality_finding():
     x, y = _blobs()
     x[::10, 2] = np.nan
     m = Measurements(train=_sample(x[:450], y[:450]), val=_sample(x[450:], y[450:]))
-    logs = {"loss": [1.0, math.nan, math.nan], "accuracy": [0.3] * 3, "val_loss": [math.nan] * 3,
-            "val_accuracy": [0.33] * 3}
+    logs = {
+        "loss": [1.0, math.nan, math.nan],
+        "accuracy": [0.3] * 3,
+        "val_loss": [math.nan] * 3,
+        "val_accuracy": [0.33] * 3,
+    }
     top = diagnose(make_run(logs, units=3, n_train=450), m).findings[0]
     assert top.code == "data_quality" and top.evidence["nonfinite_inputs"] == 45 and top.evidence["features"] == [2]
 
@@ -299,8 +350,12 @@ def test_ordered_validation_split_with_unseen_classes():
     x, y = x[order], y[order]
     cut = int(np.flatnonzero(y == 2)[0])  # validation_split's tail holds class 2 only
     m = Measurements(train=_sample(x[:cut], y[:cut]), val=_sample(x[cut:], y[cut:]))
-    logs = {"loss": smooth(1.0, 0.1, 10), "accuracy": smooth(0.5, 0.99, 10), "val_loss": smooth(3, 8, 10),
-            "val_accuracy": [0.0] * 10}
+    logs = {
+        "loss": smooth(1.0, 0.1, 10),
+        "accuracy": smooth(0.5, 0.99, 10),
+        "val_loss": smooth(3, 8, 10),
+        "val_accuracy": [0.0] * 10,
+    }
     report = diagnose(make_run(logs, units=3, n_train=cut), m)
     top = report.findings[0]
     assert top.code == "unshuffled_validation_split" and top.evidence["classes_only_in_validation"] == [2]
@@ -324,8 +379,12 @@ def test_class_imbalance_needs_the_minority_to_be_ignored():
     y = (rng.random(1000) < 0.05).astype(int)
     x = rng.normal(0, 1, (1000, 4))
     collapsed = np.zeros((250, 1)) + 0.05  # predicts the majority for every row
-    logs = {"loss": smooth(0.5, 0.2, 10), "accuracy": smooth(0.9, 0.95, 10), "val_loss": smooth(0.5, 0.21, 10),
-            "val_accuracy": [float(np.mean(y[750:] == 0))] * 10}
+    logs = {
+        "loss": smooth(0.5, 0.2, 10),
+        "accuracy": smooth(0.9, 0.95, 10),
+        "val_loss": smooth(0.5, 0.21, 10),
+        "val_accuracy": [float(np.mean(y[750:] == 0))] * 10,
+    }
     run = make_run(logs, activation="sigmoid", units=1, loss="binary_crossentropy", n_train=750)
     m = Measurements(train=_sample(x[:750], y[:750]), val=_sample(x[750:], y[750:]), val_pred=collapsed)
     top = diagnose(run, m).findings[0]
@@ -337,13 +396,18 @@ def test_class_imbalance_needs_the_minority_to_be_ignored():
 
 def test_gradient_probe_rules():
     logs = {"loss": [2.30, 2.30, 2.30, 2.30], "accuracy": [0.1] * 4, "val_loss": [2.3] * 4, "val_accuracy": [0.1] * 4}
-    vanish = GradientProbe(layers=["d1", "d2", "d3", "d4"],
-                           grad_norms={"start": [1e-9, 1e-7, 1e-4, 1e-2], "end": [1e-9, 1e-7, 1e-4, 1e-2]},
-                           weight_norms={"start": [5.0] * 4, "end": [5.0] * 4})
+    vanish = GradientProbe(
+        layers=["d1", "d2", "d3", "d4"],
+        grad_norms={"start": [1e-9, 1e-7, 1e-4, 1e-2], "end": [1e-9, 1e-7, 1e-4, 1e-2]},
+        weight_norms={"start": [5.0] * 4, "end": [5.0] * 4},
+    )
     assert diagnose(make_run(logs), Measurements(gradients=vanish)).findings[0].code == "vanishing_gradient"
-    dead = GradientProbe(layers=["d1", "d2"], grad_norms={"start": [1, 1], "end": [0, 0.1]},
-                         weight_norms={"start": [5, 5], "end": [5, 5]},
-                         dead_relu={"start": {"d1": 0.0}, "end": {"d1": 0.9}})
+    dead = GradientProbe(
+        layers=["d1", "d2"],
+        grad_norms={"start": [1, 1], "end": [0, 0.1]},
+        weight_norms={"start": [5, 5], "end": [5, 5]},
+        dead_relu={"start": {"d1": 0.0}, "end": {"d1": 0.9}},
+    )
     top = diagnose(make_run(logs), Measurements(gradients=dead)).findings[0]
     assert top.code == "dying_relu" and "died during training" in top.explanation
 
@@ -376,3 +440,13 @@ def test_report_words_and_serialisation_escape_user_strings():
     assert not re.search(r"(?<!\\)<img", report.to_markdown()) and "\\<img" in report.to_markdown()
     data = json.loads(json.dumps(report.to_dict(), allow_nan=False))
     assert data["findings"][0]["code"] == "loss_mismatch" and data["healthy"] is False
+
+
+def test_softmax_with_from_logits_is_only_a_hint_where_tensorflow_corrects_it():
+    logs = {"loss": smooth(2.0, 0.2, 10), "accuracy": smooth(0.3, 0.95, 10)}
+    run = make_run(logs, validation="none", from_logits=True)
+    run.model.backend = "tensorflow"
+    hint = diagnose(run).get("loss_mismatch")
+    assert hint is not None and not hint.alert and "On TensorFlow" in hint.explanation
+    run.model.backend = "jax"
+    assert diagnose(run).get("loss_mismatch").alert
