@@ -10,7 +10,7 @@ import os
 import numpy as np
 
 
-def quickstart_data(*, seed: int = 0, keep_minority: float = 0.1, noise: float = 0.2):
+def quickstart_data(*, seed: int = 0, keep_minority: float = 0.05, noise: float = 0.15):
     """The quickstart's training set: digits made imbalanced and partly mislabeled, and a clean test set.
 
     Digits 0-4 keep every row, digits 5-9 keep ``keep_minority`` of theirs; ``noise`` of the remaining training

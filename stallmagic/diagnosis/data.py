@@ -302,9 +302,10 @@ def class_imbalance(run: Run, s: Signals) -> Finding | None:
     """Skewed classes that the model resolves by predicting the majority.
 
     Minority classes: those with a training share below half of an even share (1 / 2k). The finding needs a
-    majority share of at least 0.6 (binary) or an imbalance ratio of at least 5. Confidence rises as minority
-    recall on validation falls (from 0.7 down to 0.1) and as validation accuracy sits at the majority share.
-    Healthy imbalanced data, where minority recall stays high, raise nothing.
+    majority share of at least 0.6 (binary) or an imbalance ratio of at least 5. Its strength is the larger of
+    minority recall on validation falling (from 0.7 down to 0.1) and the recall gap between the common and the
+    rare classes (from 0.15 up to 0.5); confidence = strength x (0.5 + 0.3 x skew + 0.15 x accuracy at the
+    majority share). Healthy imbalanced data, where minority recall stays high, raise nothing.
     """
     if s.task != "classification" or s.labels is None:
         return None
@@ -335,23 +336,37 @@ def class_imbalance(run: Run, s: Signals) -> Finding | None:
         if not rec:
             return None
         minority_recall = float(np.mean(rec))
+        common = [recall[c] for c in recall if c not in minority]
+        common_recall = float(np.mean(common)) if common else math.nan
         ev["minority_recall"] = round(minority_recall, 4)
-        ev["majority_recall"] = round(recall.get(int(np.argmax(shares)), math.nan), 4)
+        ev["majority_recall"] = round(common_recall, 4)
         pred = s.val_predicted
         ev["predicted_majority_share"] = round(float(np.mean(pred == int(np.argmax(shares)))), 4)
-        collapse = ramp(minority_recall, 0.7, 0.1)
+        recall_gap = common_recall - minority_recall if common else 0.0
+        collapse = max(ramp(minority_recall, 0.7, 0.1), ramp(recall_gap, 0.15, 0.5))
         at_majority = ramp(abs(val_acc - chance), 0.1, 0.01) if val_acc is not None and chance else 0.0
         skew = ramp(majority, 0.5, 0.9) if k == 2 else ramp(ratio, 3, 20)
-        conf = collapse * (0.45 + 0.3 * skew + 0.2 * at_majority)
+        conf = collapse * (0.5 + 0.3 * skew + 0.15 * at_majority)
         if conf < 0.15:
             return None
+        names = ev["minority_classes"]
+        if at_majority >= 0.5:
+            text = (
+                f"{pct(majority)} of the training rows belong to one class (imbalance ratio {ratio:.0f}:1). Validation "
+                f"accuracy {num(val_acc)} is close to what always predicting that class gives ({num(chance)}), "
+                f"while recall on the minority classes is {num(minority_recall, 2)}."
+            )
+        else:
+            rare_share = float(sum(shares[c] for c in minority))
+            text = (
+                f"The rare classes {names} hold {pct(rare_share)} of the training rows (imbalance ratio "
+                f"{ratio:.0f}:1), and the model finds {num(minority_recall, 2)} of their validation rows against "
+                f"{num(common_recall, 2)} for the common classes."
+            )
         return Finding(
             "class_imbalance",
             "Class imbalance: the minority classes are ignored",
-            f"{pct(majority)} of the training rows belong to one class (imbalance ratio {ratio:.0f}:1). Validation "
-            f"accuracy {num(val_acc)} is close to what always predicting that class gives ({num(chance)}), while "
-            f"recall on the minority classes is {num(minority_recall, 2)}. Accuracy hides the failure: weight the "
-            "classes, and watch per-class recall.",
+            text + " Accuracy hides the failure: weight the classes, and watch per-class recall.",
             ev,
             conf,
         )
