@@ -8,21 +8,31 @@ STAMP := $(VENV)/.stallmagic-installed
 
 .PHONY: demo test lint bench clean
 
+# The browser test drives Debian's Chromium (never a downloaded one): installed with apt when missing (as root, or
+# through sudo). Without it tests/browser fails and says what to run.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+		--no-install-recommends chromium chromium-driver
+
 $(STAMP): pyproject.toml .ci/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c .ci/constraints.txt -e ".[test]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)"
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m stallmagic demo
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(VENV)/bin/ruff check stallmagic tests bench
 	$(PY) -m pytest -q tests
 
 bench: $(STAMP)
 	$(PY) bench/overhead.py
+	$(PY) bench/panel.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

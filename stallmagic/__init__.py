@@ -12,4 +12,22 @@ from .rerun import sweep
 
 __version__ = "0.1.0"
 
-__all__ = ["CAUSES", "Finding", "Report", "Run", "Session", "__version__", "capture", "diagnose", "sweep"]
+
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext stallmagic``: adds ``%%diagnose_fit`` and ``%stall`` (IPython is imported only now)."""
+    from .magic import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: object) -> None:
+    """``%unload_ext stallmagic``: removes the magics and detaches the panels."""
+    from .magic import unload_ipython_extension as unload
+
+    unload(ipython)
+
+
+__all__ = [
+    "CAUSES", "Finding", "Report", "Run", "Session", "__version__", "capture", "diagnose",
+    "load_ipython_extension", "sweep", "unload_ipython_extension",
+]  # fmt: skip

@@ -20,7 +20,7 @@ from typing import Any
 from .record import ErrorRecord, Run, Session
 
 _lock = threading.RLock()
-_sessions: list[Session] = []  # open capture() blocks, outermost first
+_blocks: list[tuple[Session, dict]] = []  # open capture() blocks, outermost first: (session, run attributes)
 _patch: dict[str, Any] = {}  # {"cls": keras.Model, "original": fn, "own": fn | None} while installed
 _active = threading.local()  # models whose fit is running under the wrapper in this thread
 
@@ -75,7 +75,11 @@ def _uninstall() -> None:
 
 @contextlib.contextmanager
 def capture(
-    label: str | None = None, *, snapshot_weights: bool = True, session: Session | None = None
+    label: str | None = None,
+    *,
+    snapshot_weights: bool = True,
+    session: Session | None = None,
+    run_attrs: dict | None = None,
 ) -> Iterator[Session]:
     """Record every Keras ``fit`` call made while the block runs.
 
@@ -85,6 +89,9 @@ def capture(
             reruns need it. Turn it off for models too large to hold twice in memory.
         session: Record into this existing Session instead of a new one (reruns and the magic use it to keep
             every run of a cell together). ``label`` and ``snapshot_weights`` are then ignored.
+        run_attrs: Attributes set on every Run this block starts, before any listener sees it (the rerun engine
+            names its run and links it to its parent and remedy this way, so a live panel shows them from the
+            first epoch). Keys: ``label``, ``parent``, ``remedy``.
 
     Yields:
         The :class:`~stallmagic.record.Session`; ``session.runs`` grows by one Run per fit, in call order,
@@ -101,17 +108,23 @@ def capture(
     """
     if session is None:
         session = Session(label=label, snapshot_weights=snapshot_weights)
+    unknown = set(run_attrs or {}) - {"label", "parent", "remedy"}
+    if unknown:
+        raise ValueError(f"run_attrs accepts 'label', 'parent' and 'remedy'. Got {sorted(unknown)} instead.")
+    block = (session, dict(run_attrs or {}))
     with _lock:
-        if not _sessions:
+        if not _blocks:
             _install()
-        _sessions.append(session)
+        _blocks.append(block)
     try:
         yield session
     finally:
         with _lock:
-            if session in _sessions:
-                _sessions.remove(session)
-            if not _sessions and _patch:
+            for i, open_block in enumerate(_blocks):
+                if open_block is block:
+                    del _blocks[i]
+                    break
+            if not _blocks and _patch:
                 _uninstall()
 
 
@@ -125,7 +138,8 @@ def _running_models() -> set[int]:
 def _captured_fit(original: Any, model: Any, args: tuple, kwargs: dict) -> Any:
     __tracebackhide__ = True
     with _lock:
-        sessions = list(_sessions)
+        blocks = list(_blocks)
+    sessions = _distinct([s for s, _ in blocks])  # a session opened twice (a rerun inside its own cell) records once
     running = _running_models()
     if not sessions or id(model) in running:  # a fit re-entered on the same model is the same run
         return original(model, *args, **kwargs)
@@ -134,7 +148,7 @@ def _captured_fit(original: Any, model: Any, args: tuple, kwargs: dict) -> Any:
     except TypeError:
         return original(model, *args, **kwargs)  # let Keras word the argument error
 
-    run = _start_run(sessions, model, bound, args, kwargs)
+    run = _start_run(sessions, model, bound, args, kwargs, blocks[-1][1])
     recorder = _make_recorder(run, sessions)
     user_callbacks = bound.arguments.get("callbacks")
     holder = getattr(user_callbacks, "callbacks", None)  # a keras CallbackList
@@ -169,7 +183,17 @@ def _patch_signature(original: Any) -> inspect.Signature:
     return sig if sig is not None else inspect.signature(original)
 
 
-def _start_run(sessions: list[Session], model: Any, bound: inspect.BoundArguments, args: tuple, kwargs: dict) -> Run:
+def _distinct(sessions: list[Session]) -> list[Session]:
+    out: list[Session] = []
+    for s in sessions:
+        if not any(s is seen for seen in out):
+            out.append(s)
+    return out
+
+
+def _start_run(
+    sessions: list[Session], model: Any, bound: inspect.BoundArguments, args: tuple, kwargs: dict, attrs: dict
+) -> Run:
     from .describe import describe_fit
 
     full = bound.signature.bind(*bound.args, **bound.kwargs)
@@ -187,6 +211,8 @@ def _start_run(sessions: list[Session], model: Any, bound: inspect.BoundArgument
     for session in sessions:
         session.runs.append(run)
     run.session = inner
+    for name, value in attrs.items():
+        setattr(run, name, value)
     return run
 
 

@@ -117,6 +117,16 @@ def _redo(model: Any, edits: list) -> None:
     _MODEL_EDITS[id(model)] = list(edits)
 
 
+def release(run: Run) -> None:
+    """Forget what the engine keeps in memory for ``run``: its baseline (which holds the model and the fit
+    arguments), its final weights and its record of in-place edits. The Run's record stays. The notebook layer
+    calls this when it drops an old cell's live state; the run can no longer be rerun or restored afterwards."""
+    run.__dict__.pop(_META, None)
+    model = run.keras_model
+    if model is not None and _MODEL_HOLDS.get(id(model)) is run:
+        del _MODEL_HOLDS[id(model)]
+
+
 def root_of(run: Run) -> Run:
     """The original run a chain of reruns started from."""
     seen = 0
@@ -354,7 +364,7 @@ def _execute(
         callbacks = apply.fresh_callbacks(plan, model) + extra_callbacks
         fit_args = {**plan.fit, "callbacks": callbacks}
         keras.utils.set_random_seed(plan.seed)  # the same shuffles as the original, whatever preparing drew
-        with capture(session=session):
+        with capture(session=session, run_attrs={"label": label, "parent": run, "remedy": remedy}):
             model.fit(**fit_args)
         new = _recorded(session, count)
     except KeyboardInterrupt:

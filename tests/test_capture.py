@@ -506,3 +506,18 @@ def test_final_weights_and_the_users_seed_are_recorded(digits):
     with capture(snapshot_weights=False) as light:
         model.fit(x[:200], y[:200], epochs=1, verbose=0)
     assert light.runs[0].initial_weights is None and light.runs[0].final_weights is None
+
+
+def test_run_attrs_name_a_run_before_listeners_see_it_and_a_session_opened_twice_records_once(digits, seed):
+    x, y = digits
+    model = mlp()
+    seen = []
+    with capture() as session:
+        session.listeners.append(lambda event, run: seen.append((event, run.label)))
+        with capture(session=session, run_attrs={"label": "named"}):
+            model.fit(x[:100], y[:100], epochs=2, verbose=0)
+    assert [r.label for r in session.runs] == ["named"]
+    assert seen == [("begin", "named"), ("epoch", "named"), ("epoch", "named"), ("end", "named")]
+    with pytest.raises(ValueError, match="run_attrs accepts 'label', 'parent' and 'remedy'"):
+        with capture(run_attrs={"colour": "red"}):
+            pass

@@ -115,17 +115,37 @@ def _summary(run: Run, s: Signals) -> dict:
         out.update(baseline=probe.val_score, baseline_model=probe.model_name)
     if s.chance_accuracy is not None:
         out["chance_accuracy"] = s.chance_accuracy
-    out["healthy_text"] = _healthy_text(out)
+    out["healthy_text"] = _healthy_text(out, accuracy=s.metric.kind == "accuracy")
     return out
 
 
-def _healthy_text(summary: dict) -> str:
-    best, key = summary.get("best_val"), summary.get("val_key")
+#: Fewer epochs than this are too few to read trends from.
+MIN_EPOCHS = 3
+_ENDED = {"error": "ended with an error", "interrupted": "was interrupted", "nan": "ended on a NaN loss"}
+
+
+def _healthy_text(summary: dict, *, accuracy: bool) -> str:
+    """What "no problem found" means for this run, honestly: never "in line with the baseline" when it is not."""
+    best, key, epochs = summary.get("best_val"), summary.get("val_key"), summary.get("epochs_done", 0)
+    ended = _ENDED.get(summary.get("end", ""))
+    if ended or epochs < MIN_EPOCHS:
+        how = ended or "stopped"
+        return (
+            f"the run {how} after {epochs} epoch{'s' if epochs != 1 else ''}, too few to judge the curves; the "
+            "checks on the data and the model's configuration found nothing."
+        )
     if best is None or (isinstance(best, float) and math.isnan(best)):
         return "the run logged no validation metric to judge; the checks that ran raised nothing."
     text = f"{key} reached {best:.3g} (best at epoch {summary['best_epoch']})"
-    if summary.get("baseline") is not None:
-        text += f", in line with a quick {summary['baseline_model']} baseline ({summary['baseline']:.3g})"
+    baseline = summary.get("baseline")
+    if baseline is not None and accuracy:
+        if best >= baseline - 0.03:
+            text += f", in line with a quick {summary['baseline_model']} baseline ({baseline:.3g})"
+        else:
+            return (
+                f"{text}, below a quick {summary['baseline_model']} baseline ({baseline:.3g}), but no check could "
+                "name a cause with confidence; see the weaker hints."
+            )
     return text + ", and no check found a cause that holds it back."
 
 

@@ -450,3 +450,12 @@ def test_softmax_with_from_logits_is_only_a_hint_where_tensorflow_corrects_it():
     assert hint is not None and not hint.alert and "On TensorFlow" in hint.explanation
     run.model.backend = "jax"
     assert diagnose(run).get("loss_mismatch").alert
+
+
+def test_no_problem_found_is_worded_honestly_for_short_or_failed_runs():
+    logs = {"loss": [2.0, 1.5], "accuracy": [0.3, 0.5], "val_loss": [2.0, 1.6], "val_accuracy": [0.3, 0.45]}
+    run = make_run(logs)
+    run.end = "error"
+    report = diagnose(run)
+    assert report.healthy and "ended with an error after 2 epochs, too few to judge" in str(report)
+    assert "in line with" not in str(report)

@@ -1,0 +1,378 @@
+"""Drawing Runs: the loss, the chosen metric and the train/validation gap, for the panel and the exported report.
+
+Two renderers share one set of series (:func:`curves`):
+
+* :func:`figure` draws a matplotlib ``Figure`` (what the finished panel shows and the HTML report embeds). It costs
+  tens of milliseconds, too much to redraw every epoch of a short fit.
+* :func:`svg` writes the same three plots as a small inline SVG string in well under a millisecond, so the live
+  view can follow a fit of 50 ms epochs and stay within its time budget.
+
+Every label that comes from the user (run labels, metric names) is escaped for the target: XML escaping in the
+SVG, and matplotlib's mathtext and legend conventions in the figure. Matplotlib is imported only when a figure is
+drawn.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .diagnosis.signals import resolve_metric
+from .diagnosis.trend import end_window, fit_trend, robust_noise
+from .record import Run
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+#: Colours of successive runs (the first is the baseline); the same in the SVG and in matplotlib.
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+#: Colour of earlier runs drawn behind the one being trained.
+FADED = "#b0b0b0"
+
+
+@dataclass(frozen=True)
+class Curves:
+    """The per-epoch series one picture of a run needs.
+
+    Attributes:
+        label: The run's label.
+        epochs: Epoch numbers, 1-based (``initial_epoch`` respected).
+        loss, val_loss: The loss curves (``val_loss`` is ``None`` without validation).
+        metric: The training key read as "accuracy" (``None`` when the run logged only the loss).
+        train, val: That metric's curves (``val`` is ``None`` without validation).
+        higher_is_better: Whether larger values of ``metric`` are better.
+        gap: Per epoch, how much worse validation is than training on ``metric`` (``train - val`` for an
+            accuracy-like metric, ``val - train`` for a loss), so a positive gap always means validation lags.
+            ``None`` without validation.
+    """
+
+    label: str
+    epochs: np.ndarray
+    loss: np.ndarray | None
+    val_loss: np.ndarray | None
+    metric: str | None
+    train: np.ndarray | None
+    val: np.ndarray | None
+    higher_is_better: bool
+    gap: np.ndarray | None
+
+    @property
+    def gap_name(self) -> str:
+        """How the gap is computed, in words: ``"train − val accuracy"`` or ``"val − train loss"``."""
+        name = self.metric or "loss"
+        return f"train − val {name}" if self.higher_is_better else f"val − train {name}"
+
+
+def curves(run: Run, *, metric: str | None = None) -> Curves:
+    """The series of ``run`` for ``metric`` (default: the first accuracy-like metric, else the loss)."""
+    choice = resolve_metric(run.logs, metric)
+    epochs = np.asarray(run.epochs, dtype=float) + 1.0
+
+    def series(key: str | None) -> np.ndarray | None:
+        values = run.logs.get(key) if key else None
+        if values is None:
+            return None
+        return np.asarray(values[: len(epochs)], dtype=float)
+
+    train, val = series(choice.train_key), series(choice.val_key)
+    gap = None
+    if train is not None and val is not None:
+        gap = train - val if choice.higher_is_better else val - train
+    return Curves(
+        label=run.label,
+        epochs=epochs,
+        loss=series("loss"),
+        val_loss=series("val_loss"),
+        metric=choice.train_key,
+        train=train,
+        val=val,
+        higher_is_better=choice.higher_is_better,
+        gap=gap,
+    )
+
+
+@dataclass(frozen=True)
+class GapState:
+    """The gap now and where it is heading: ``value`` (last finite gap) and ``slope`` per epoch over the end
+    window; ``direction`` is ``"widening"``, ``"narrowing"`` or ``"stable"`` (a slope that does not stand out of
+    the curve's own epoch-to-epoch noise, the diagnosis's test) or ``""`` with too few epochs to tell."""
+
+    value: float
+    slope: float
+    direction: str
+
+    def text(self, name: str) -> str:
+        """One line, e.g. ``"gap (train − val accuracy) 0.124, widening (+0.0041/epoch)"``."""
+        out = f"gap ({name}) {self.value:+.3g}"
+        if self.direction:
+            out += f", {self.direction}"
+            if self.direction != "stable" and math.isfinite(self.slope):
+                out += f" ({self.slope:+.2g}/epoch)"
+        return out
+
+
+def gap_state(c: Curves) -> GapState | None:
+    """Current value and trend of the gap; ``None`` when the run has no finite gap yet."""
+    if c.gap is None:
+        return None
+    finite = c.gap[np.isfinite(c.gap)]
+    if not len(finite):
+        return None
+    direction = ""
+    slope = math.nan
+    if len(finite) >= 3:
+        trend = fit_trend(finite, end_window(len(finite)), robust_noise(finite))
+        slope = trend.slope
+        direction = ("widening" if slope > 0 else "narrowing") if trend.significant else "stable"
+    return GapState(float(finite[-1]), slope, direction)
+
+
+def _finite_xy(x: np.ndarray, y: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    if y is None:
+        return np.empty(0), np.empty(0)
+    n = min(len(x), len(y))
+    ok = np.isfinite(y[:n])
+    return x[:n][ok], y[:n][ok]
+
+
+def _log_scale(values: Sequence[np.ndarray | None]) -> bool:
+    """Whether a loss axis reads better in log scale: all positive and spanning more than two decades."""
+    parts = [v[np.isfinite(v)] for v in values if v is not None]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return False
+    allv = np.concatenate(parts)
+    return bool(allv.min() > 0 and allv.max() / allv.min() > 100)
+
+
+# ---------------------------------------------------------------------------------------------------- SVG
+
+
+def _panels(c: Curves) -> list[tuple[str, str]]:
+    """(kind, title) of the plots for ``c``: loss, the metric (when it is not the loss) and the gap."""
+    out = [("loss", "loss")]
+    if c.metric and c.metric != "loss":
+        out.append(("metric", c.metric))
+    out.append(("gap", f"gap ({c.gap_name})"))
+    return out
+
+
+def _series_for(c: Curves, kind: str) -> list[tuple[np.ndarray | None, bool]]:
+    """[(values, is_validation)] of one plot."""
+    if kind == "loss":
+        return [(c.loss, False), (c.val_loss, True)]
+    if kind == "metric":
+        return [(c.train, False), (c.val, True)]
+    return [(c.gap, True)]
+
+
+def svg(
+    runs: Sequence[Run],
+    *,
+    metric: str | None = None,
+    current: Run | None = None,
+    width: int = 720,
+    height: int = 170,
+) -> str:
+    """An inline SVG of the runs' curves (cheap enough to redraw every epoch of a live fit).
+
+    Args:
+        runs: Runs to draw; their colours follow :data:`PALETTE` in this order.
+        metric: The metric read as "accuracy" (default: resolved per run).
+        current: The run being trained: drawn in its colour over the others, which are faded. Default: every
+            run in its own colour.
+        width, height: Size in pixels (default 720 x 170).
+
+    Returns:
+        An ``<svg>`` element as a string; every label in it is XML-escaped.
+    """
+    runs = [r for r in runs if r.epochs]
+    if not runs:
+        return ""
+    all_curves = [curves(r, metric=metric) for r in runs]
+    focus = all_curves[runs.index(current)] if current in runs else all_curves[-1]
+    panels = _panels(focus)
+    pad_l, pad_r, pad_t, pad_b, gap_px = 44, 8, 18, 18, 14
+    pw = (width - gap_px * (len(panels) - 1)) / len(panels)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        'class="stallmagic-svg" style="font:10px sans-serif">'
+    ]
+    max_epoch = max(float(c.epochs[-1]) for c in all_curves if len(c.epochs))
+    for p, (kind, title) in enumerate(panels):
+        x0 = p * (pw + gap_px)
+        left, right, top, bottom = x0 + pad_l, x0 + pw - pad_r, pad_t, height - pad_b
+        values = [v for c in all_curves for v, _ in _series_for(c, kind) if v is not None]
+        log = kind == "loss" and _log_scale(values)
+        finite = [v[np.isfinite(v) & ((v > 0) if log else True)] for v in values]
+        finite = [f for f in finite if len(f)]
+        lo = min(float(f.min()) for f in finite) if finite else 0.0
+        hi = max(float(f.max()) for f in finite) if finite else 1.0
+        if kind == "gap":
+            lo, hi = min(lo, 0.0), max(hi, 0.0)
+        if log:
+            lo, hi = math.log10(lo), math.log10(hi)
+        if hi - lo < 1e-12:
+            lo, hi = lo - 0.5, hi + 0.5
+        span = hi - lo
+        lo, hi = lo - 0.05 * span, hi + 0.05 * span
+
+        def sx(e: float, left: float = left, right: float = right) -> float:
+            return left + (right - left) * ((e - 1.0) / max(1.0, max_epoch - 1.0))
+
+        def sy(v: float, lo: float = lo, hi: float = hi, log: bool = log, top: float = top, bottom: float = bottom):
+            v = math.log10(v) if log else v
+            return bottom - (bottom - top) * (v - lo) / (hi - lo)
+
+        parts.append(
+            f'<rect x="{left:.1f}" y="{top}" width="{right - left:.1f}" height="{bottom - top}" '
+            'fill="none" stroke="#ccc"/>'
+        )
+        parts.append(f'<text x="{left:.1f}" y="12" fill="currentColor">{escape(title)}</text>')
+        hi_label, lo_label = (10**hi, 10**lo) if log else (hi, lo)
+        parts.append(f'<text x="{left - 3:.1f}" y="{top + 8}" text-anchor="end" fill="#888">{hi_label:.3g}</text>')
+        parts.append(f'<text x="{left - 3:.1f}" y="{bottom}" text-anchor="end" fill="#888">{lo_label:.3g}</text>')
+        parts.append(f'<text x="{right:.1f}" y="{height - 4}" text-anchor="end" fill="#888">{max_epoch:.0f}</text>')
+        parts.append(f'<text x="{left:.1f}" y="{height - 4}" fill="#888">epoch 1</text>')
+        if kind == "gap" and lo < 0 < hi:
+            y0 = sy(0.0)
+            parts.append(f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{y0:.1f}" y2="{y0:.1f}" stroke="#999"/>')
+        for i, c in enumerate(all_curves):
+            is_focus = c is focus
+            colour = PALETTE[i % len(PALETTE)] if (is_focus or current is None) else FADED
+            for v, is_val in _series_for(c, kind):
+                x, y = _finite_xy(c.epochs, v)
+                if log:
+                    keep = y > 0
+                    x, y = x[keep], y[keep]
+                if not len(x):
+                    continue
+                pts = " ".join(f"{sx(a):.1f},{sy(b):.1f}" for a, b in zip(x.tolist(), y.tolist()))
+                if kind == "gap" and is_focus:
+                    y0 = sy(0.0) if lo < 0 < hi else (bottom if lo >= 0 else top)
+                    poly = f"{sx(x[0]):.1f},{y0:.1f} {pts} {sx(x[-1]):.1f},{y0:.1f}"
+                    parts.append(f'<polygon points="{poly}" fill="{colour}" fill-opacity="0.18" stroke="none"/>')
+                dash = "" if is_val else ' stroke-dasharray="4 3"'
+                if is_focus or current is None:  # mark the latest value (and make a one-epoch curve visible)
+                    fill = colour if is_val else "none"
+                    parts.append(
+                        f'<circle cx="{sx(x[-1]):.1f}" cy="{sy(y[-1]):.1f}" r="2.5" fill="{fill}" stroke="{colour}"/>'
+                    )
+                parts.append(
+                    f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1.6"{dash}>'
+                    f"<title>{escape(c.label)}: {'validation' if is_val else 'train'}</title></polyline>"
+                )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------------- matplotlib
+
+
+def mpl_text(text: str) -> str:
+    """``text`` as matplotlib shows it literally: ``$`` not read as mathtext, a leading ``_`` kept in legends."""
+    out = str(text).replace("$", r"\$")
+    return "\u200b" + out if out.startswith("_") else out
+
+
+def _shorten(text: str, limit: int = 22) -> str:
+    """A legend label that fits beside the plots; the runs table has the full one."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def figure(
+    runs: Sequence[Run],
+    *,
+    metric: str | None = None,
+    highlight: Run | None = None,
+    width: float = 10.0,
+    height: float = 3.0,
+) -> Figure:
+    """A matplotlib Figure of the runs: loss, the chosen metric and the gap, training dashed, validation solid.
+
+    Args:
+        runs: Runs to overlay (baseline first); each gets a colour from :data:`PALETTE`.
+        metric: The metric read as "accuracy" (default: the first accuracy-like metric, else the loss).
+        highlight: The run whose gap is shaded (default: the last run).
+        width, height: Figure size in inches (default 10 x 3).
+
+    Returns:
+        A ``matplotlib.figure.Figure`` not attached to pyplot (no global state; safe in threads and callbacks).
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    runs = [r for r in runs if r.epochs]
+    fig = Figure(figsize=(width, height))
+    if not runs:
+        ax = fig.subplots()
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no epochs recorded", ha="center", va="center")
+        return fig
+    all_curves = [curves(r, metric=metric) for r in runs]
+    focus_run = highlight if highlight in runs else runs[-1]
+    focus = all_curves[runs.index(focus_run)]
+    panels = _panels(focus)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (kind, title) in zip(axes, panels):
+        ax.set_title(mpl_text(title), fontsize=10)
+        ax.set_xlabel("epoch", fontsize=9)
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.25)
+        values = [v for c in all_curves for v, _ in _series_for(c, kind)]
+        ax.locator_params(axis="x", nbins=5, integer=True)
+        if kind == "loss" and _log_scale(values):
+            ax.set_yscale("log")
+            ax.minorticks_off()  # each minor tick is an artist to draw: a third of the figure's time
+        else:
+            ax.locator_params(axis="y", nbins=6)
+        if kind == "gap":
+            ax.axhline(0.0, color="#999", linewidth=0.8)
+        for i, c in enumerate(all_curves):
+            colour = PALETTE[i % len(PALETTE)]
+            for v, is_val in _series_for(c, kind):
+                x, y = _finite_xy(c.epochs, v)
+                if not len(x):
+                    continue
+                ax.plot(x, y, color=colour, linestyle="-" if is_val else "--", linewidth=1.6 if is_val else 1.2)
+                if kind == "gap" and c is focus:
+                    ax.fill_between(x, 0.0, y, color=colour, alpha=0.18, linewidth=0)
+        if kind == "gap":
+            state = gap_state(focus)
+            if state is not None:
+                now = f"now {state.value:+.3g}" + (f", {state.direction}" if state.direction else "")
+                ax.set_title(mpl_text(title) + "\n" + now, fontsize=10)
+    handles = [
+        Line2D([], [], color=PALETTE[i % len(PALETTE)], label=mpl_text(_shorten(c.label)))
+        for i, c in enumerate(all_curves)
+    ]
+    handles += [
+        Line2D([], [], color="#555", linestyle="--", label="train"),
+        Line2D([], [], color="#555", linestyle="-", label="validation"),
+    ]
+    # Fixed margins instead of a layout engine: constrained layout made every PNG about ten times slower.
+    fig.subplots_adjust(left=0.06, right=0.8, bottom=0.16, top=0.83, wspace=0.28)
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.81, 0.86), fontsize=8, frameon=False)
+    return fig
+
+
+def png(fig: Figure, *, dpi: int = 90) -> bytes:
+    """The figure as PNG bytes (Agg renderer, no pyplot)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def figure_png(runs: Sequence[Run], **kwargs: Any) -> bytes:
+    """:func:`figure` rendered to PNG (keyword arguments as for :func:`figure`)."""
+    return png(figure(runs, **kwargs))

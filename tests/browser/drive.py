@@ -1,0 +1,166 @@
+"""Drive JupyterLab in Debian's Chromium (Playwright's sync API) the way a user clicks through the panel.
+
+Run by ``test_browser.py`` in its own process (Playwright's sync API wants its own event loop, away from pytest's):
+
+    python drive.py BASE_URL TOKEN NOTEBOOK HOSTILE_NOTEBOOK ARTIFACTS_DIR
+
+It opens NOTEBOOK, runs every cell, waits for the panel, checks the curves image and the findings, screenshots the
+panel, clicks the first **Apply & rerun**, waits for the second run in the runs table and screenshots again. Then it
+opens HOSTILE_NOTEBOOK (hostile label, log key and exception message) and checks nothing in it ran as HTML. It
+prints one JSON object with what it saw; the test asserts on it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+VISIBLE = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+
+
+def open_notebook(page, base: str, token: str, name: str):
+    """Open a notebook and wait until its kernel is idle; returns a locator of its (visible) panel."""
+    page.goto(f"{base}/lab/tree/{name}?token={token}", wait_until="domcontentloaded")
+    page.locator(".jp-StatusBar-TextItem", has_text=name).first.wait_for(timeout=90_000)
+    page.get_by_text("| Idle").first.wait_for(timeout=120_000)
+    return page.locator(VISIBLE)
+
+
+def run_all(page, notebook) -> None:
+    """Run > Run All Cells from the menu bar, as a user would; a command sent while the page still settles can
+    be lost on a cold start, so it is repeated until the first prompt shows the cell ran or is running."""
+    first_prompt = notebook.locator(".jp-CodeCell .jp-InputArea-prompt").first
+    for _ in range(4):
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            text = first_prompt.inner_text()
+            if "*" in text or any(ch.isdigit() for ch in text):
+                return
+            page.wait_for_timeout(250)
+    raise RuntimeError("Run All Cells did not start the notebook")
+
+
+def on_dialog(dialog, out: dict) -> None:
+    """Leaving a notebook with changes asks "leave the page?": yes. Any other dialog (an ``alert``) is recorded."""
+    if dialog.type == "beforeunload":
+        dialog.accept()
+        return
+    out["dialogs"].append(f"{dialog.type}: {dialog.message}")
+    dialog.dismiss()
+
+
+def main(base: str, token: str, notebook: str, hostile: str, artifacts: str) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    out: dict = {"console_errors": [], "dialogs": []}
+    shots = Path(artifacts)
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000}, device_scale_factor=1)
+        page.on("dialog", lambda d: on_dialog(d, out))
+        page.on("console", lambda m: out["console_errors"].append(m.text) if m.type == "error" else None)
+        page.set_default_timeout(60_000)
+        try:
+            steps(page, base, token, notebook, hostile, shots, out)
+        except Exception:
+            page.screenshot(path=str(shots / "failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+    return out
+
+
+def steps(page, base: str, token: str, notebook: str, hostile: str, shots: Path, out: dict) -> None:
+    """The user's clicks, in order; ``out`` collects what was seen."""
+    nb = open_notebook(page, base, token, notebook)
+    run_all(page, nb)
+    panel = nb.locator(".stallmagic-panel").first
+    panel.wait_for(timeout=120_000)
+    start = time.time()
+    try:  # the live view while the fit runs: status, curves and gap drawn in place
+        nb.locator(".stallmagic-live svg polyline").first.wait_for(timeout=60_000)
+        out["live_seen"] = True
+        out["live_text"] = nb.locator(".stallmagic-live").first.inner_text()
+        panel.screenshot(path=str(shots / "panel-live.png"))
+    except Exception as exc:  # a very fast fit can finish before the first redraw shows
+        out["live_seen"] = False
+        out["live_error"] = str(exc)[:300]
+    nb.locator(".stallmagic-finding").first.wait_for(timeout=180_000)
+    out["seconds_to_findings"] = round(time.time() - start, 1)
+    image = nb.locator("img.stallmagic-curves").first
+    image.wait_for()
+    out["curves_natural_width"] = image.evaluate("img => img.complete ? img.naturalWidth : 0")
+    out["findings_text"] = nb.locator(".stallmagic-findings").first.inner_text()
+    out["rerun_buttons"] = nb.locator("button.stallmagic-rerun").count()
+    panel.scroll_into_view_if_needed()
+    panel.screenshot(path=str(shots / "panel-before.png"))
+
+    button = nb.locator("button.stallmagic-rerun").first
+    out["clicked_remedy"] = button.evaluate("b => b.parentElement.innerText")
+    button.click()
+    try:  # the rerun streams into the same panel
+        nb.locator(".stallmagic-live svg polyline").first.wait_for(timeout=30_000)
+        out["rerun_live_seen"] = True
+        panel.screenshot(path=str(shots / "panel-rerun-live.png"))
+    except Exception as exc:
+        out["rerun_live_seen"] = False
+        out["rerun_live_error"] = str(exc)[:300]
+    rows = nb.locator("table.stallmagic-runs tr.stallmagic-run-row")
+    deadline = time.time() + 180
+    while rows.count() < 2 and time.time() < deadline:
+        page.wait_for_timeout(500)
+    out["run_rows"] = rows.count()
+    out["runs_table"] = nb.locator("table.stallmagic-runs").first.inner_text() if rows.count() else ""
+    out["panel_text"] = panel.inner_text()
+    page.wait_for_timeout(1000)  # let the redrawn image arrive
+    panel.screenshot(path=str(shots / "panel-after.png"))
+    page.screenshot(path=str(shots / "page-after.png"), full_page=True)
+
+    nb.locator("button.stallmagic-keep").first.click()
+    nb.locator(".stallmagic-code").first.wait_for(timeout=30_000)
+    out["kept_code"] = nb.locator(".stallmagic-code").first.inner_text()
+
+    # "%stall keep" in a new cell at the end: the reply's payload turns that cell into the kept code
+    nb.locator(".jp-Cell").last.locator(".jp-InputArea").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")
+    page.keyboard.press("Enter")
+    page.keyboard.type("%stall keep")
+    page.keyboard.press("Shift+Enter")
+    inputs = nb.locator(".jp-Cell .jp-InputArea .cm-content")
+    deadline = time.time() + 30
+    out["kept_cell"] = ""
+    while time.time() < deadline and not out["kept_cell"]:
+        page.wait_for_timeout(500)
+        texts = inputs.all_inner_texts()
+        out["kept_cell"] = next((t for t in texts if t.startswith("%%diagnose_fit") and "EarlyStopping" in t), "")
+
+    nb = open_notebook(page, base, token, hostile)
+    run_all(page, nb)
+    nb.locator(".stallmagic-status", has_text="ended with an error").first.wait_for(timeout=60_000)
+    nb.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").first.wait_for()
+    page.wait_for_timeout(1500)
+    out["hostile_img_elements"] = page.locator("img[src='x']").count()
+    out["hostile_panel_text"] = nb.locator(".stallmagic-panel").first.inner_text()
+    nb.locator(".stallmagic-panel").first.screenshot(path=str(shots / "panel-hostile.png"))
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(*sys.argv[1:6])))

@@ -1,0 +1,96 @@
+"""Exported reports: self-contained HTML with the plots, strict JSON, markdown; every user string escaped."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from test_panel import XSS, make_run  # the hand-made runs of the panel tests
+
+from stallmagic import export
+from stallmagic.diagnosis.report import Finding, Report
+from stallmagic.record import ErrorRecord, Session
+
+
+@pytest.fixture()
+def session():
+    s = Session(label=XSS)
+    baseline = make_run(label=XSS, extra_key=XSS)
+    baseline.error = ErrorRecord("ValueError", XSS)
+    baseline.end = "error"
+    baseline.logs["val_loss"][2] = float("nan")
+    baseline.report = Report(
+        run_label=XSS,
+        metric="accuracy",
+        findings=[
+            Finding(
+                code="overfitting",
+                title="Overfitting",
+                explanation=f"memorizes {XSS}",
+                evidence={f"layer {XSS}": 2.0, "values": [1.0, float("nan")]},
+                confidence=0.8,
+            )
+        ],
+        summary={"val_key": "val_accuracy", "best_val": 0.9, "best_epoch": 3, "epochs_done": 20},
+        notes=[XSS],
+    )
+    s.add(baseline)
+    rerun = make_run(label=f"{XSS} + fix")
+    rerun.index, rerun.parent = 1, baseline
+    s.add(rerun)
+    return s
+
+
+def test_html_is_self_contained_and_escapes_every_user_string(session, tmp_path):
+    written = export.write_report(tmp_path / "r.html", session, source=f"# {XSS}\nmodel.fit(x, y)", kept=XSS)
+    page = written[0].read_text()
+    assert "<img src=x" not in page
+    assert page.count("&lt;img src=x onerror=alert(1)&gt;") >= 5
+    assert re.search(r'<img alt="training curves" src="data:image/png;base64,[A-Za-z0-9+/=]{1000,}"', page)
+    assert "http://" not in page and "https://" not in page  # nothing to fetch: the page stands alone
+    assert "<script" not in page
+
+
+def test_json_is_strict_and_complete(session, tmp_path):
+    path = export.write_report(tmp_path / "r.json", session)[0]
+
+    def no_constants(name):
+        raise AssertionError(f"non-standard JSON constant {name}")
+
+    doc = json.loads(path.read_text(), parse_constant=no_constants)
+    assert [r["label"] for r in doc["runs"]] == [XSS, f"{XSS} + fix"]
+    assert doc["reports"]["0"]["findings"][0]["code"] == "overfitting"
+    assert len(doc["comparison"]) == 2
+
+
+def test_markdown_escapes_and_writes_the_curves_next_to_it(session, tmp_path):
+    written = export.write_report(tmp_path / "r.md", session, source="model.fit(x, y)")
+    assert [p.name for p in written] == ["r.md", "r_curves.png"]
+    text = written[0].read_text()
+    assert "![training curves](r_curves.png)" in text
+    assert re.search(r"(?<!\\)<img", text) is None  # every < of a user string is escaped
+    assert "\\<img src=x onerror=alert(1)\\>" in text
+    assert "```" in text or "````" in text
+
+
+def test_unknown_suffix_and_missing_folder_are_one_sentence(session, tmp_path):
+    with pytest.raises(ValueError, match=r"must end in \.html, \.json or \.md \(got '\.txt'\)"):
+        export.write_report(tmp_path / "r.txt", session)
+    with pytest.raises(ValueError, match="does not exist"):
+        export.write_report(tmp_path / "missing" / "r.html", session)
+
+
+def test_fallback_rows_use_the_comparison_keys(session):
+    rows = export.runs_rows(session.runs)
+    keys = {k for k, _ in export.COLUMNS}
+    assert all(keys <= set(row) for row in rows)
+    assert rows[0]["remedy"] is None and rows[0]["error"] == f"ValueError: {XSS}"
+    html = export.runs_table_html(rows, selected=1)
+    assert html.count('class="stallmagic-run-row"') == 2 and "<img" not in html
+    assert "font-weight:bold" in html
+
+
+def test_safe_filename():
+    assert export.safe_filename(XSS) == "img_src_x_onerror_alert_1"
+    assert export.safe_filename("///") == "run"
