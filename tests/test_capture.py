@@ -518,6 +518,8 @@ def test_run_attrs_name_a_run_before_listeners_see_it_and_a_session_opened_twice
             model.fit(x[:100], y[:100], epochs=2, verbose=0)
     assert [r.label for r in session.runs] == ["named"]
     assert seen == [("begin", "named"), ("epoch", "named"), ("epoch", "named"), ("end", "named")]
-    with pytest.raises(ValueError, match="run_attrs accepts 'label', 'parent' and 'remedy'"):
-        with capture(run_attrs={"colour": "red"}):
-            pass
+    with (
+        pytest.raises(ValueError, match="run_attrs accepts 'label', 'parent' and 'remedy'"),
+        capture(run_attrs={"colour": "red"}),
+    ):
+        pass
