@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.stallmagic-installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lab lint bench clean
 
 # The browser test drives Debian's Chromium (never a downloaded one): installed with apt when missing (as root, or
 # through sudo). Without it tests/browser fails and says what to run.
@@ -30,9 +30,16 @@ test: $(STAMP) $(CHROMIUM)
 	$(VENV)/bin/ruff check stallmagic tests bench
 	$(PY) -m pytest -q tests
 
+lab: $(STAMP)
+	$(PY) -m jupyter lab notebooks/quickstart.ipynb
+
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -c .ci/constraints.txt -e ".[bench]"
 	$(PY) bench/overhead.py
 	$(PY) bench/panel.py
+	$(PY) bench/anchors.py
+	$(PY) bench/diagnosis.py
+	$(PY) bench/rerun.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

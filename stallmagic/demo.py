@@ -6,6 +6,8 @@ Everything it uses ships with scikit-learn (the 8x8 digits), so it runs without 
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -47,10 +49,30 @@ def build_model(n_in: int = 64, n_out: int = 10):
     return model
 
 
-def run_demo(*, epochs: int = 30, verbose: int = 0) -> int:
-    """Train the quickstart model under ``capture()``, print what was recorded and the diagnosis.
+def first_rerun_remedy(report: Any) -> Any:
+    """The most promising remedy that can rerun the training: the top finding's first enabled rerun remedy."""
+    for finding in report.findings:
+        if not finding.alert:
+            break
+        for remedy in finding.remedies:
+            if remedy.kind == "rerun" and not remedy.disabled_reason:
+                return remedy
+    return None
 
-    Returns the process exit code.
+
+def run_demo(
+    *, epochs: int = 40, verbose: int = 0, report_path: str | None = "stallmagic-quickstart.html", rerun: bool = True
+) -> int:
+    """The quickstart scenario, headless: train, diagnose, apply the most promising fix, write the HTML report.
+
+    Args:
+        epochs: Epochs of the quickstart training (default 40).
+        verbose: Keras' ``fit`` verbosity (default 0).
+        report_path: Where to write the self-contained HTML report (``None``: no report).
+        rerun: Rerun the training with the top finding's first remedy and compare (default ``True``).
+
+    Returns:
+        The process exit code.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
@@ -69,4 +91,23 @@ def run_demo(*, epochs: int = 30, verbose: int = 0) -> int:
     print()
     report = run.diagnose()
     print(report)
+    remedy = first_rerun_remedy(report) if rerun else None
+    if remedy is not None:
+        print()
+        print(f"Apply & rerun: {remedy.title}. {remedy.describe()}")
+        run.rerun(remedy)
+        print()
+        print(session.compare())
+        print()
+        print("To keep the fix, write it into your code:")
+        print("    " + remedy.as_code().replace("\n", "\n    "))
+    if report_path:
+        from .export import write_report
+
+        written = write_report(Path(report_path), session)
+        print()
+        print(f"Wrote the report to {written[0].resolve()} (open it in a browser).")
+    print()
+    print("Try it in a notebook: make lab  (opens notebooks/quickstart.ipynb in JupyterLab), or")
+    print("    .venv/bin/python -m jupyter lab notebooks/quickstart.ipynb")
     return 0

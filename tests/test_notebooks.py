@@ -8,6 +8,7 @@ notebook is executed from a copy, so the committed files keep their cleared outp
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -58,8 +59,51 @@ def check_diagnose_fit(nb) -> None:
     assert "best val_accuracy" in "".join(o.get("text", "") for o in compare.outputs)
 
 
-#: Checks beyond "runs without an error", per notebook.
-CHECKS = {"diagnose_fit.ipynb": check_diagnose_fit}
+def panel_html(nb) -> str:
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    return " ".join(str(m["state"].get("value", "")) for m in state.values() if m["model_name"] == "HTMLModel")
+
+
+def stdout_of(nb, startswith: str) -> str:
+    cell = next(c for c in nb.cells if c.cell_type == "code" and c.source.startswith(startswith))
+    return "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+
+
+def expect_titles(nb, titles: list[str]) -> None:
+    html = panel_html(nb)
+    missing = [t for t in titles if t not in html]
+    assert not missing, f"the panels do not show {missing}"
+
+
+def check_quickstart(nb) -> None:
+    """The story holds: imbalance is found, class weights lift validation, the sweep and the kept fix print."""
+    assert "Class imbalance" in stdout_of(nb, "print(run.report)")
+    compare = stdout_of(nb, "stopped = ")
+    row = next(line for line in compare.splitlines() if line.startswith("run 1 + Balanced class weights "))
+    columns = re.split(r"\s{2,}", row)  # run, remedy, best, epoch, vs parent, gap, epochs, time, end
+    assert float(columns[4]) > 0.05, compare  # class weights lift the best validation accuracy
+    assert "Best:" in stdout_of(nb, "import stallmagic")
+    assert "class_weight={0:" in stdout_of(nb, "print(fix.apply_to_source")
+
+
+#: Checks beyond "runs without an error", per notebook: what each notebook's text promises is what it shows.
+CHECKS = {
+    "diagnose_fit.ipynb": check_diagnose_fit,
+    "quickstart.ipynb": check_quickstart,
+    "data_problems.ipynb": lambda nb: expect_titles(
+        nb,
+        ["Class imbalance", "Many labels look wrong", "Too little training data",
+         "validation_split took the tail of ordered data", "Validation rows also appear in training"],
+    ),
+    "training_regime.ipynb": lambda nb: expect_titles(
+        nb,
+        ["Learning rate too high", "Learning rate too low", "One update per epoch", "The optimizer is the brake",
+         "Overfitting"],
+    ),
+    "gradients_and_losses.ipynb": lambda nb: expect_titles(
+        nb, ["Softmax on a single output unit", "Inputs are not scaled", "Vanishing gradients", "Dead ReLU units"]
+    ),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])

@@ -48,7 +48,7 @@ EVIDENCE = {
     "unscaled_inputs": {"max_feature_scale": 4000.0},
     "unshuffled_validation_split": {"validation_split": 0.2, "classes_only_in_validation": [9]},
     "overfitting": {"train_minus_val": 0.2, "val_loss_min_epoch": 5},
-    "underfitting": {"loss_plateaued": True, "regularized_layers": 0},
+    "underfitting": {"converged": True, "regularized_layers": 0},
     "lr_too_high": {"learning_rate": 0.3, "lr_vs_usual": 300.0, "optimizer": "Adam"},
     "lr_too_low": {"learning_rate": 2e-5, "lr_vs_usual": 0.02, "optimizer": "Adam"},
     "batch_size": {"batch_size": 400, "steps_per_epoch": 1, "n_train": 400},

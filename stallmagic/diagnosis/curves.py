@@ -243,9 +243,9 @@ def batch_size(run: Run, s: Signals) -> Finding | None:
 def optimizer_choice(run: Run, s: Signals) -> Finding | None:
     """Plain SGD without momentum (or Adagrad/Adadelta at their defaults) where training is still crawling.
 
-    Needs the loss to have come down from an uninformed guess but still be improving at the end, or validation
-    clearly below the baseline, with a learning rate within 0.1x-3x of the usual one (further off, the rate is
-    the suspect). Confidence 0.55-0.85 by the shortfall.
+    Needs the loss still improving at the end (or off a blind guess with validation clearly below the baseline),
+    with a learning rate within 0.1x-3x of the usual one (further off, the rate is the suspect). Confidence
+    0.55-0.85 by the shortfall.
     """
     model = run.model
     if model is None or s.loss is None or s.loss.n < 3 or s.loss.first_nonfinite is not None:
@@ -260,8 +260,8 @@ def optimizer_choice(run: Run, s: Signals) -> Finding | None:
     if factor is not None and not 0.1 <= factor <= 3:
         return None  # a rate far from the usual one is the suspect, not the optimizer (lr_too_low / lr_too_high)
     ref = s.initial_loss_reference
-    if ref is not None and s.loss.last >= 0.9 * ref:
-        return None  # not learning at all is a collapse (learning rate, gradients), not a slow optimizer
+    if ref is not None and s.loss.last >= 0.9 * ref and not s.loss.improving():
+        return None  # stuck at a blind guess is a collapse (learning rate, gradients), not a slow optimizer
     shortfall = _shortfall(s)
     short = ramp(shortfall, 0.02, 0.15) if shortfall is not None else 0.0
     still = 1.0 if s.loss.improving() else 0.0
@@ -300,10 +300,17 @@ def _regularization(run: Run) -> dict:
         return {}
     dropout = [layer.rate for layer in run.model.layers if layer.rate is not None and "Dropout" in layer.class_name]
     l2 = [layer.kernel_regularizer for layer in run.model.layers if layer.kernel_regularizer]
+    factors = [
+        float(v)
+        for r in l2
+        for k, v in (r.get("config") or {}).items()
+        if k in ("l1", "l2") and isinstance(v, (int, float))
+    ]
     return {
         "dropout_layers": len(dropout),
         "max_dropout": max(dropout) if dropout else 0.0,
         "regularized_layers": len(l2),
+        "max_penalty": max(factors) if factors else 0.0,
     }
 
 
@@ -383,8 +390,9 @@ def underfitting(run: Run, s: Signals) -> Finding | None:
     """Training and validation accuracy both low and close, with the loss no longer improving, while a cheap
     model does clearly better on the same rows.
 
-    Confidence = ramp(baseline - best validation accuracy, 0.04, 0.12) x (0.9 when the training loss has
-    plateaued, 0.6 otherwise), for a train/validation gap under 0.08.
+    Confidence = ramp(baseline - best validation accuracy, 0.04, 0.12) x (0.9 when training accuracy has stopped
+    improving or climbs too slowly to close the shortfall within twice the epochs run, or when a strong penalty
+    (L1/L2 >= 0.01) or heavy dropout (>= 0.5) explains it; 0.45 otherwise), for a train/validation gap under 0.08.
     """
     shortfall = _shortfall(s)
     if shortfall is None or shortfall < 0.04 or s.acc is None or s.acc.n < 3:
@@ -392,17 +400,25 @@ def underfitting(run: Run, s: Signals) -> Finding | None:
     gap = s.acc.last - s.val_acc.last if s.val_acc.n else 0.0
     if gap >= 0.08:
         return None
-    plateau = s.loss is not None and not s.loss.improving()
-    conf = ramp(shortfall, 0.04, 0.12) * (0.9 if plateau else 0.6)
+    # Converged: training accuracy no longer improving (else the loss), or climbing so slowly that closing the
+    # shortfall would take more than twice the epochs run so far. A model still climbing fast may only need more
+    # steps, so that is a weaker sign of missing capacity.
+    curve = s.acc if s.acc.n >= 4 else s.loss
+    plateau = curve is not None and not curve.improving()
+    if not plateau and curve is s.acc and s.acc.trend.slope > 0:
+        plateau = shortfall / s.acc.trend.slope > 2 * max(1, run.epochs_done)
+    reg = _regularization(run)
+    # A strong penalty (L1/L2 factor >= 0.01) or heavy dropout (>= 0.5) explains a model that cannot fit.
+    heavy = reg.get("max_penalty", 0.0) >= 0.01 or reg.get("max_dropout", 0.0) >= 0.5
+    conf = ramp(shortfall, 0.04, 0.12) * (0.9 if plateau or heavy else 0.45)
     if conf <= 0:
         return None
-    reg = _regularization(run)
     params = run.model.trainable_params if run.model is not None else None
     return Finding(
         "underfitting",
         "Underfitting: the model cannot fit what the data allow",
         f"Training ({s.acc.last:.3f}) and validation ({s.val_acc.best:.3f} at best) accuracy are both low and close, "
-        f"{'and the loss has stopped improving, ' if plateau else ''}while a quick {s.probe.model_name} reaches "
+        f"{'and training has stopped improving, ' if plateau else ''}while a quick {s.probe.model_name} reaches "
         f"{s.probe.val_score:.3f} on the same rows. Give the model more capacity (wider or deeper layers), or "
         "less regularization.",
         {
@@ -411,7 +427,7 @@ def underfitting(run: Run, s: Signals) -> Finding | None:
             "baseline_accuracy": round(s.probe.val_score, 4),
             "train_minus_val": round(gap, 4),
             "params": params,
-            "loss_plateaued": plateau,
+            "converged": plateau,
             **reg,
         },
         conf,

@@ -176,9 +176,16 @@ def _finding_lines(i: int, f: Finding) -> list[str]:
         out.append(f"   Likely a consequence of {f.explained_by}; fix that first.")
     if f.evidence:
         out.append(f"   Evidence: {f.evidence_text()}")
-    if f.remedies:
-        out.append("   Try: " + "; ".join(_remedy_text(r) for r in f.remedies[:3]))
+    shown = [r for r in f.remedies if not getattr(r, "disabled_reason", None)][:3]
+    if shown:
+        out.append("   Try: " + "; ".join(_remedy_title(r) for r in shown))
     return out
+
+
+def _remedy_title(remedy: Any) -> str:
+    """A remedy in a few words for the text report: its title, marked when it is advice rather than a rerun."""
+    title = getattr(remedy, "title", None) or _remedy_text(remedy)
+    return f"{title} (advice)" if getattr(remedy, "kind", "rerun") == "advice" else title
 
 
 def _remedy_text(remedy: Any) -> str:

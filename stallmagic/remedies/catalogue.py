@@ -424,6 +424,11 @@ class LearningRate(Spec):
             return float(remedy.params["learning_rate"])
         return current * float(remedy.params["factor"]) if current is not None else None
 
+    def headline(self, remedy: Remedy) -> str:
+        if remedy.params.get("learning_rate") is not None:
+            return f"Learning rate {fmt(float(remedy.params['learning_rate']))}"
+        return f"Learning rate x{fmt(float(remedy.params['factor']))}"
+
     def describe(self, remedy: Remedy) -> str:
         old = _lr_from_context(remedy)
         new = self.new_rate(remedy, old)
@@ -503,6 +508,12 @@ class Optimizer(Spec):
         if name == "RMSprop" and p.get("momentum") is not None:
             config["momentum"] = p["momentum"]
         return config
+
+    def headline(self, remedy: Remedy) -> str:
+        name = remedy.params["optimizer"]
+        config = self.config(remedy)
+        extra = " with momentum" if name == "SGD" and config.get("momentum") else ""
+        return f"Switch to {name}{extra}"
 
     def describe(self, remedy: Remedy) -> str:
         name = remedy.params["optimizer"]

@@ -51,6 +51,11 @@ class Spec:
         """Why this remedy does not apply to ``run``, read from its records alone (pure), or ``None``."""
         return None
 
+    def headline(self, remedy: Remedy) -> str:
+        """The title of one remedy: the spec's, or more specific when parameters tell remedies of one code apart
+        (the panel shows several optimizers side by side)."""
+        return self.title
+
     def describe(self, remedy: Remedy) -> str:
         return self.title
 
@@ -116,7 +121,7 @@ class Remedy:
             )
         self.params = {**spec.defaults, **dict(self.params)}
         spec.validate(self.params)
-        self.title = self.title or spec.title
+        self.title = self.title or spec.headline(self)
         self.kind = self.kind or spec.kind
         if self.kind not in KINDS:
             raise RemedyError(f"The 'kind' argument of Remedy must be one of {KINDS}. Got {self.kind!r} instead.")

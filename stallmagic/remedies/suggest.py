@@ -16,17 +16,15 @@ from typing import Any
 
 import numpy as np
 
+from ..diagnosis.curves import DEFAULT_LR
 from ..record import Run
 from .catalogue import context_of
 from .remedy import Remedy
 
 Builder = Callable[[dict, Run, Any], list[Remedy]]
 
-#: Usual starting learning rates (the diagnosis reads "too high/low" against the same numbers).
-USUAL_LR = {
-    "SGD": 0.01, "Adam": 1e-3, "AdamW": 1e-3, "Adamax": 2e-3, "Nadam": 1e-3, "RMSprop": 1e-3, "Adagrad": 1e-2,
-    "Adadelta": 1.0, "Lion": 1e-4,
-}  # fmt: skip
+#: Usual starting learning rates: the same table the diagnosis reads "too high/low" against.
+USUAL_LR = DEFAULT_LR
 
 
 def suggest(finding: Any, run: Run, signals: Any = None) -> list[Remedy]:
@@ -188,7 +186,7 @@ def _underfitting(ev: dict, run: Run, s: Any) -> list[Remedy]:
     if dropout >= 0.2:
         out.append(Remedy("dropout", {"rate": round(dropout / 2, 2), "current": dropout}, title="Less dropout"))
     out.append(Remedy("wider_model", {"factor": 2.0}))
-    if ev.get("loss_plateaued") is False:
+    if ev.get("converged") is False:
         out.append(Remedy("epochs", {"epochs": max(run.fit.epochs * 2, run.fit.epochs + 10)}))
     return out
 
