@@ -2,7 +2,8 @@
 
 Run: ``python bench/anchors.py [--repeats N]`` (livelossplot comes with the ``bench`` extra: ``make bench``).
 
-Variants of the same fit, interleaved (the order rotates every round so that drift favours none):
+Variants of the same fit, interleaved (in a new random order every round, so that neither drift nor the
+variant that ran just before favours one):
 
 * ``bare``: ``fit(verbose=0)``, the reference;
 * ``capture``: under ``stallmagic.capture()`` (the recorder only);
@@ -11,18 +12,20 @@ Variants of the same fit, interleaved (the order rotates every round so that dri
 * ``livelossplot``: ``livelossplot.PlotLossesKeras()`` (redraws a matplotlib figure every epoch; Agg backend);
 * ``verbose=1``: Keras' own progress bar, written to an in-memory stream (what a notebook's stdout receives).
 
-Two models on scikit-learn's digits: a small MLP with short epochs and a larger one. Printed: median seconds per
-fit and the median over rounds of each variant's ratio to ``bare``. Target: stallmagic (capture and panel)
-<= 1.02x. Timing noise on a shared machine is about 15 % run to run: read ``bench/overhead.py``'s and
-``bench/panel.py``'s direct own-time measurements alongside.
+Two models on scikit-learn's digits: a small MLP with short epochs and a larger one. Printed: the median over
+rounds of each variant's ratio to ``bare``, and the interquartile range of those ratios (the machine's noise).
+Target: stallmagic (capture and panel) <= 1.02x. Timing noise on a shared machine is about 15 % run to run: read
+``bench/overhead.py``'s and ``bench/panel.py``'s direct own-time measurements alongside.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import io
 import os
+import random
 import statistics
 import sys
 import time
@@ -56,6 +59,7 @@ def variants(model: keras.Model, fit_args: dict) -> dict:
 
     def fit(**extra) -> float:
         model.set_weights(start)
+        gc.collect()  # no variant pays for the garbage of the one before it
         t = time.perf_counter()
         model.fit(**{**fit_args, **extra})
         return time.perf_counter() - t
@@ -89,7 +93,7 @@ def variants(model: keras.Model, fit_args: dict) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=6, help="interleaved rounds per model (default 6)")
+    parser.add_argument("--repeats", type=int, default=10, help="interleaved rounds per model (default 10)")
     parser.add_argument("--epochs", type=int, default=20, help="epochs per fit (default 20)")
     args = parser.parse_args()
 
@@ -106,13 +110,17 @@ def main() -> None:
             fn()
         names = list(runs)
         times: dict[str, list[float]] = {name: [] for name in names}
-        for i in range(args.repeats):
-            for name in names[i % len(names) :] + names[: i % len(names)]:
+        order = random.Random(0)
+        for _ in range(args.repeats):
+            for name in order.sample(names, len(names)):
                 times[name].append(runs[name]())
         ratios = {n: statistics.median(t / b for t, b in zip(times[n], times["bare"])) for n in names}
         epoch_ms = 1000 * statistics.median(times["bare"]) / args.epochs
         row = f"{label:<24}{epoch_ms:>9.0f}" + "".join(f"{ratios[n]:>14.3f}" for n in names[1:])
-        print(row, flush=True)
+        spread = {n: statistics.quantiles([t / b for t, b in zip(times[n], times["bare"])], n=4) for n in names}
+        iqr = [f"{spread[n][0]:.2f}-{spread[n][2]:.2f}" for n in names[1:]]
+        noise = f"{'  IQR of the ratios':<33}" + "".join(f"{q:>14}" for q in iqr)
+        print(row, noise, sep="\n", flush=True)
     print("Target: capture and panel <= 1.02x a bare fit.")
 
 

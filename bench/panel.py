@@ -7,7 +7,7 @@ comm does before the socket: every state update is packed into a Jupyter message
 ``jupyter_client.Session`` (JSON + HMAC), then dropped instead of sent. So the timings include what the frontend
 would receive, message by message (their count and size are printed too).
 
-Variants, interleaved in one process (the order rotates every round so drift favours none):
+Variants, interleaved in one process (in a new random order every round, so drift favours none):
 
 * ``bare``: ``fit(verbose=0)``;
 * ``capture``: the same fit under ``stallmagic.capture()`` (the recorder only);
@@ -26,7 +26,9 @@ On a 2-core machine TensorFlow's per-epoch floor is about 90 ms; for ~50 ms epoc
 from __future__ import annotations
 
 import argparse
+import gc
 import os
+import random
 import statistics
 import sys
 import time
@@ -115,6 +117,7 @@ def main() -> None:
 
     def fit() -> float:
         model.set_weights(start)
+        gc.collect()  # no variant pays for the garbage of the one before it
         t = time.perf_counter()
         model.fit(**fit_args)
         return time.perf_counter() - t
@@ -148,8 +151,9 @@ def main() -> None:
     variants = {"bare": fit, "capture": captured, "panel": panel_round}
     times: dict[str, list[float]] = {k: [] for k in variants}
     names = list(variants)
-    for i in range(args.repeats):
-        order = names[i % 3 :] + names[: i % 3]
+    shuffle = random.Random(0)
+    for _ in range(args.repeats):
+        order = shuffle.sample(names, len(names))
         for name in order:
             times[name].append(variants[name]())
 
