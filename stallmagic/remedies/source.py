@@ -510,30 +510,28 @@ class CellEditor:
         self._edit_call(call, lambda c: _set_positional_or_kw(c, 0, "optimizer", expr))
 
     def set_learning_rate(self, value: str, *, optimizer: str, remedy: Any) -> None:
-        call = self._compile_or_snippet(remedy)
-        if call is None:
-            return
-        kind, node = self._optimizer_target(call)
-        if kind == "call":
-            expr = cst.parse_expression(value)
-            self._edit_call(node, lambda c: _set_positional_or_kw(c, 0, "learning_rate", expr))
-        elif kind in ("string", "missing"):
-            name = _string_optimizer(node, optimizer)
-            expr = cst.parse_expression(f"{self.keras}.optimizers.{name}(learning_rate={value})")
-            self._edit_call(call, lambda c: _set_positional_or_kw(c, 0, "optimizer", expr))
-        else:
-            self.snippet(remedy.as_code(), "the optimizer is built outside this cell")
+        self._set_optimizer_arg("learning_rate", value, optimizer=optimizer, position=0, remedy=remedy)
 
     def set_optimizer_kwarg(self, name: str, value: str, *, remedy: Any) -> None:
+        optimizer = remedy.context.get("optimizer") or "Adam"
+        self._set_optimizer_arg(name, value, optimizer=optimizer, position=None, remedy=remedy)
+
+    def _set_optimizer_arg(self, name: str, value: str, *, optimizer: str, position: int | None, remedy: Any) -> None:
+        """Set one argument of the optimizer ``compile`` receives: in its constructor call when the cell builds it
+        there (``position``: where it may stand positionally), else by replacing a string or missing optimizer with
+        the constructor of the same class; a snippet when the optimizer is built outside the cell."""
         call = self._compile_or_snippet(remedy)
         if call is None:
             return
         kind, node = self._optimizer_target(call)
         if kind == "call":
             expr = cst.parse_expression(value)
-            self._edit_call(node, lambda c: _with_arg(c, name, expr))
+            if position is None:
+                self._edit_call(node, lambda c: _with_arg(c, name, expr))
+            else:
+                self._edit_call(node, lambda c: _set_positional_or_kw(c, position, name, expr))
         elif kind in ("string", "missing"):
-            opt = _string_optimizer(node, remedy.context.get("optimizer") or "Adam")
+            opt = _string_optimizer(node, optimizer)
             expr = cst.parse_expression(f"{self.keras}.optimizers.{opt}({name}={value})")
             self._edit_call(call, lambda c: _set_positional_or_kw(c, 0, "optimizer", expr))
         else:
