@@ -142,28 +142,49 @@ def _output_layer_index(model: Any, layers: list) -> int:
 def output_activation(model: Any) -> tuple[str | None, int | None]:
     """The activation applied last before the model's output, and the output width.
 
-    Walks back from the output layer over layers that do not change activations (dropout, reshape) and
-    into nested models, so ``Dense(10)`` followed by ``Activation("softmax")`` reads ``softmax``.
+    Walks back from the output layer over layers that do not change values (dropout, reshape, a linear
+    ``Activation``) and into nested models. An activation written as its own layer (``Dense(1)`` then
+    ``Activation("softmax")``, the style of most older code) is the output activation, and the width comes from
+    the layer before it that has units. The width is the last axis of the model's output when the graph knows it.
     """
     layers = list(getattr(model, "layers", []))
     if not layers:
         return None, None
+    act, units = _walk_back(model, layers)
+    width = _output_width(model)
+    return act, width if width is not None else units
+
+
+def _output_width(model: Any) -> int | None:
+    try:
+        outputs = model.outputs
+    except (AttributeError, ValueError):
+        return None
+    shape = _shape(outputs[0]) if outputs else None
+    return shape[-1] if shape and len(shape) >= 2 and shape[-1] is not None else None
+
+
+def _walk_back(model: Any, layers: list) -> tuple[str | None, int | None]:
+    """(activation, units) from the output layer backwards; see :func:`output_activation`."""
     i = _output_layer_index(model, layers)
-    units = None
+    act = None
     while i >= 0:
         layer = layers[i]
         if _is_model(layer):
-            act, inner_units = output_activation(layer)
-            return act, units if units is not None else inner_units
-        if units is None:
-            units = getattr(layer, "units", None) or getattr(layer, "filters", None)
-        act = _layer_activation(layer)
-        if act is not None and not (type(layer).__name__ == "Activation" and act == "linear"):
-            return act, units
-        if type(layer).__name__ not in _PASS_THROUGH and act is None and units is not None:
-            return None, units
+            inner_act, inner_units = output_activation(layer)
+            return act or inner_act, inner_units
+        units = getattr(layer, "units", None) or getattr(layer, "filters", None)
+        own = _layer_activation(layer)
+        if units is not None:
+            return act or own, units
+        if own == "linear":
+            own = None  # Activation("linear") changes nothing
+        if own is not None and act is None:
+            act = own  # an activation layer: keep walking for the layer that gives the width
+        elif own is None and type(layer).__name__ not in _PASS_THROUGH and type(layer).__name__ != "Activation":
+            return act, None  # a layer that changes values without units (pooling, normalization): stop
         i -= 1
-    return None, units
+    return act, None
 
 
 def describe_loss(loss: Any) -> LossRecord:

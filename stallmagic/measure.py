@@ -293,14 +293,14 @@ def _gradient_probe(run: Run, model: Any, x_struct: Any, y: np.ndarray | None, n
 def _probe_moments(run, model, probe, final, layers, relus, activations, xb, yb, notes):
     import tensorflow as tf
 
-    moments = [("end", None)]
+    # Every moment loads its own weights: "end" must not inherit the starting weights "start" just loaded.
+    moments = [("end", final)]
     if run.initial_weights is not None:
         moments.insert(0, ("start", run.initial_weights))
     try:
         warnings.filterwarnings("ignore", message="The structure of `inputs`")
         for when, weights in moments:
-            if weights is not None:
-                model.set_weights(weights)
+            model.set_weights(weights)
             kernels = [layer.kernel for layer in layers]
             with tf.GradientTape() as tape:
                 y_pred = model(xb, training=False)
