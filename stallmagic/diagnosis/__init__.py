@@ -11,7 +11,7 @@ import math
 import time
 
 from ..record import Run
-from . import curves, data, gradients, labels, model
+from . import curves, data, gradients, labels, model, scales, splits
 from .causes import CAUSES, FAMILY, TIER
 from .measurements import ArraySample, GradientProbe, Measurements
 from .ranking import rank
@@ -23,9 +23,9 @@ from .signals import Signals, resolve_metric
 RULES: list[Rule] = [
     model.loss_mismatch,
     data.data_quality,
-    data.data_leakage,
-    data.unshuffled_validation_split,
-    data.unscaled_inputs,
+    splits.data_leakage,
+    splits.unshuffled_validation_split,
+    scales.unscaled_inputs,
     data.class_imbalance,
     data.insufficient_data,
     labels.label_noise,
@@ -105,6 +105,9 @@ def _unique(items: list[str]) -> list[str]:
 def _summary(run: Run, s: Signals) -> dict:
     out: dict = {"end": run.end, "epochs_done": run.epochs_done, "task": s.task}
     val = s.val_acc or s.val_loss
+    if val is None and s.judged is not None and s.judged.best_index is not None:
+        # no validation: the training curve is what is judged (against the baseline on held-back training rows)
+        out.update(judged_on="training", train_key=s.judged.key, best_train=s.judged.best)
     if val is not None and val.best_index is not None:
         out.update(val_key=val.key, best_val=val.best, best_epoch=val.best_index + 1, last_val=val.last)
     train = s.acc or s.loss
@@ -134,9 +137,18 @@ def _healthy_text(summary: dict, *, accuracy: bool) -> str:
             f"the run {how} after {epochs} epoch{'s' if epochs != 1 else ''}, too few to judge the curves; the "
             "checks on the data and the model's configuration found nothing."
         )
+    if summary.get("judged_on") == "training":
+        text = (
+            f"the fit had no validation data; training {summary['train_key']} reached {summary['best_train']:.3g}"
+        )
+        return _against_baseline(text, summary["best_train"], summary, accuracy=accuracy)
     if best is None or (isinstance(best, float) and math.isnan(best)):
         return "the run logged no validation metric to judge; the checks that ran raised nothing."
     text = f"{key} reached {best:.3g} (best at epoch {summary['best_epoch']})"
+    return _against_baseline(text, best, summary, accuracy=accuracy)
+
+
+def _against_baseline(text: str, best: float, summary: dict, *, accuracy: bool) -> str:
     baseline = summary.get("baseline")
     if baseline is not None and accuracy:
         if best >= baseline - 0.03:

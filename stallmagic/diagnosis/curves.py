@@ -40,13 +40,6 @@ def _lr_factor(run: Run) -> tuple[float | None, float | None, str | None]:
     return lr, lr / default, name
 
 
-def _shortfall(s: Signals) -> float | None:
-    probe = s.probe
-    if s.val_acc is None or probe is None or probe.val_score is None or s.metric.kind != "accuracy":
-        return None
-    return probe.val_score - s.val_acc.best
-
-
 def _at_chance(s: Signals) -> float:
     """0..1: how close the chosen validation (else training) accuracy ends to a constant guess: the mean of the
     last epochs (the end window) within 2 noise units (at least 0.02) of chance counts fully."""
@@ -159,7 +152,7 @@ def lr_too_low(run: Run, s: Signals) -> Finding | None:
     still = 1.0 if loss.improving() else (0.5 if s.val_loss is not None and s.val_loss.improving() else 0.0)
     if still <= 0:
         return None
-    shortfall = _shortfall(s)
+    shortfall = s.shortfall
     far = ramp(shortfall, 0.03, 0.2) if shortfall is not None else ramp(-loss.relative_change(), 0.6, 0.3)
     conf = still * suspicion * (0.5 + 0.45 * far)
     ev = {
@@ -170,16 +163,14 @@ def lr_too_low(run: Run, s: Signals) -> Finding | None:
         "loss_last": round(loss.last, 4),
         "loss_slope_per_epoch": round(loss.trend.slope, 5),
     }
-    if shortfall is not None:
-        ev.update(val_accuracy_best=round(s.val_acc.best, 4), baseline_accuracy=round(s.probe.val_score, 4))
+    ev.update(s.shortfall_evidence())
     return Finding(
         "lr_too_low",
         "Learning rate too low",
         f"With {opt} at learning rate {num(lr)} ({num(factor, 2)}x its usual), the loss is still creeping down "
         f"at the end ({loss.first:.3g} -> {loss.last:.3g})"
         + (
-            f" while validation accuracy ({num(s.val_acc.best)}) is far below a quick baseline "
-            f"({num(s.probe.val_score)})"
+            f" while {s.shortfall_words()}"
             if shortfall is not None and shortfall > 0.03
             else ""
         )
@@ -204,7 +195,7 @@ def batch_size(run: Run, s: Signals) -> Finding | None:
     if steps is None or s.loss is None or s.loss.n < 2:
         return None
     updates = steps * run.epochs_done
-    shortfall = _shortfall(s)
+    shortfall = s.shortfall
     short = ramp(shortfall, 0.03, 0.15) if shortfall is not None else 0.0
     still = 1.0 if s.loss.improving() else 0.0
     if steps <= 2 and (n is None or n >= 64) and updates < 500:
@@ -218,7 +209,7 @@ def batch_size(run: Run, s: Signals) -> Finding | None:
             f"batch_size={bs} over {n if n is not None else '?'} rows gives {steps} update(s) per epoch, {updates} in "
             f"the whole run: the model has barely taken any steps"
             + (
-                f" and validation ({num(s.val_acc.best)}) stays below a quick baseline ({num(s.probe.val_score)})"
+                f" and {s.shortfall_words()}"
                 if shortfall is not None and shortfall > 0.03
                 else ""
             )
@@ -262,7 +253,7 @@ def optimizer_choice(run: Run, s: Signals) -> Finding | None:
     ref = s.initial_loss_reference
     if ref is not None and s.loss.last >= 0.9 * ref and not s.loss.improving():
         return None  # stuck at a blind guess is a collapse (learning rate, gradients), not a slow optimizer
-    shortfall = _shortfall(s)
+    shortfall = s.shortfall
     short = ramp(shortfall, 0.02, 0.15) if shortfall is not None else 0.0
     still = 1.0 if s.loss.improving() else 0.0
     hurt = max(short, 0.6 * still)
@@ -275,7 +266,7 @@ def optimizer_choice(run: Run, s: Signals) -> Finding | None:
         f"Training uses {what}; the loss is {'still falling slowly' if still else 'stuck'} after "
         f"{run.epochs_done} epochs"
         + (
-            f" and validation ({num(s.val_acc.best)}) is below a quick baseline ({num(s.probe.val_score)})"
+            f" and {s.shortfall_words()}"
             if shortfall is not None and shortfall > 0.02
             else ""
         )
@@ -394,10 +385,11 @@ def underfitting(run: Run, s: Signals) -> Finding | None:
     improving or climbs too slowly to close the shortfall within twice the epochs run, or when a strong penalty
     (L1/L2 >= 0.01) or heavy dropout (>= 0.5) explains it; 0.45 otherwise), for a train/validation gap under 0.08.
     """
-    shortfall = _shortfall(s)
+    shortfall = s.shortfall
     if shortfall is None or shortfall < 0.04 or s.acc is None or s.acc.n < 3:
         return None
-    gap = s.acc.last - s.val_acc.last if s.val_acc.n else 0.0
+    validated = s.judged is s.val_acc
+    gap = s.acc.last - s.val_acc.last if validated else 0.0
     if gap >= 0.08:
         return None
     # Converged: training accuracy no longer improving (else the loss), or climbing so slowly that closing the
@@ -417,15 +409,19 @@ def underfitting(run: Run, s: Signals) -> Finding | None:
     return Finding(
         "underfitting",
         "Underfitting: the model cannot fit what the data allow",
-        f"Training ({s.acc.last:.3f}) and validation ({s.val_acc.best:.3f} at best) accuracy are both low and close, "
-        f"{'and training has stopped improving, ' if plateau else ''}while a quick {s.probe.model_name} reaches "
-        f"{s.probe.val_score:.3f} on the same rows. Give the model more capacity (wider or deeper layers), or "
-        "less regularization.",
+        (
+            f"Training ({s.acc.last:.3f}) and validation ({s.val_acc.best:.3f} at best) accuracy are both low and "
+            "close, "
+            if validated
+            else f"Training accuracy stays at {s.acc.best:.3f} at best (the fit had no validation data), "
+        )
+        + f"{'and training has stopped improving, ' if plateau else ''}while a quick {s.probe.model_name} reaches "
+        f"{s.probe.val_score:.3f} on rows it did not train on. Give the model more capacity (wider or deeper "
+        "layers), or less regularization.",
         {
             "train_accuracy": round(s.acc.last, 4),
-            "val_accuracy_best": round(s.val_acc.best, 4),
-            "baseline_accuracy": round(s.probe.val_score, 4),
-            "train_minus_val": round(gap, 4),
+            **s.shortfall_evidence(),
+            "train_minus_val": round(gap, 4) if validated else None,
             "params": params,
             "converged": plateau,
             **reg,

@@ -123,8 +123,8 @@ def dying_relu(run: Run, s: Signals) -> Finding | None:
         return None
     stalled = _stalled(s)
     short = 0.0
-    if s.val_acc is not None and s.probe is not None and s.probe.val_score is not None and s.metric.kind == "accuracy":
-        short = ramp(s.probe.val_score - s.val_acc.best, 0.03, 0.2)
+    if s.shortfall is not None:
+        short = ramp(s.shortfall, 0.03, 0.2)
     hurt = max(stalled, short)
     if hurt <= 0:
         return None

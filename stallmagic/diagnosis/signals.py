@@ -111,8 +111,11 @@ class Labels:
 
 
 def label_format(y: np.ndarray) -> str:
-    """How targets are encoded (see :class:`Labels`)."""
+    """How targets are encoded (see :class:`Labels`); ``per_position`` for one target per position of a sequence
+    or an image (shape ``(n, steps, ...)``), which has no single label per row."""
     y = np.asarray(y)
+    if y.ndim >= 3 and int(np.prod(y.shape[1:])) > 1:
+        return "per_position"
     if y.ndim >= 2 and y.shape[-1] > 1:
         flat = y.reshape(len(y), -1)
         if not np.isfinite(flat).all():
@@ -171,6 +174,20 @@ class Signals:
         self.notes: list[str] = list(self.m.notes)
         if self.metric.note:
             self.notes.append(self.metric.note)
+        if metric is None and self.metric.kind == "accuracy" and self._numeric_targets():
+            self.notes.append(
+                f"'{self.metric.train_key}' on numeric targets with a regression loss counts exact matches, which "
+                "says little: the run is judged on its loss instead."
+            )
+            self.metric = resolve_metric({k: v for k, v in run.logs.items() if "loss" in k})
+
+    def _numeric_targets(self) -> bool:
+        """Regression: a regression loss on targets that are not class labels (accuracy means nothing there)."""
+        model = self.run.model
+        sample = self.m.train if self.m.train is not None else self.m.val
+        if model is None or model.loss.name not in REGRESSION_LOSSES or sample is None or sample.y is None:
+            return False
+        return label_format(np.asarray(sample.y)) == "continuous"
 
     # ------------------------------------------------------------------ curves
 
@@ -205,6 +222,46 @@ class Signals:
     def epochs(self) -> int:
         return self.run.epochs_done
 
+    @property
+    def judged(self) -> Curve | None:
+        """The accuracy-like curve the run is judged on: validation when the fit had it, else training (half of
+        real programs fit without validation; their training accuracy against the baseline still tells a network
+        that cannot learn from one that can)."""
+        if self.val_acc is not None and self.val_acc.n:
+            return self.val_acc
+        return self.acc if self.acc is not None and self.acc.n else None
+
+    @property
+    def judged_name(self) -> str:
+        """How sentences name :attr:`judged`: ``validation accuracy`` or ``training accuracy``."""
+        return "validation accuracy" if self.judged is self.val_acc else "training accuracy"
+
+    @cached_property
+    def shortfall(self) -> float | None:
+        """How far the best of :attr:`judged` stays below the cheap baseline (positive = below), or ``None``.
+
+        Without validation the baseline is scored on a quarter of the training rows it did not train on, so a
+        network whose *training* accuracy stays below it cannot even fit what a quick model generalizes to.
+        """
+        probe, curve = self.probe, self.judged
+        if curve is None or probe is None or probe.val_score is None or self.metric.kind != "accuracy":
+            return None
+        return probe.val_score - curve.best
+
+    def shortfall_evidence(self) -> dict:
+        """The numbers behind :attr:`shortfall`, for a finding's evidence (empty without a shortfall)."""
+        if self.shortfall is None:
+            return {}
+        key = "val_accuracy_best" if self.judged_name.startswith("validation") else "train_accuracy_best"
+        return {key: round(self.judged.best, 4), "baseline_accuracy": round(self.probe.val_score, 4)}
+
+    def shortfall_words(self) -> str:
+        """``validation accuracy (0.61) is below a quick logistic regression (0.93)``, for a sentence."""
+        return (
+            f"{self.judged_name} ({self.judged.best:.3g}) is below a quick {self.probe.model_name} "
+            f"({self.probe.val_score:.3g})"
+        )
+
     # ------------------------------------------------------------------ task and labels
 
     @cached_property
@@ -220,6 +277,12 @@ class Signals:
         if not ys:
             return None
         fmt = label_format(ys[0])
+        if fmt == "per_position":
+            self.notes.append(
+                f"The targets hold one value per position (shape {tuple(ys[0].shape[1:])} per row), not one label per "
+                "row: the checks on classes (balance, label noise, the quick baseline) were skipped."
+            )
+            return None
         if fmt in ("continuous", "multilabel"):
             return None
         if fmt == "sparse" and self.loss_name in REGRESSION_LOSSES and self.metric.kind == "loss":
@@ -299,7 +362,22 @@ class Signals:
         shares = self.class_shares("val")
         if shares is not None:
             return float(shares.max())
+        elementwise = self._elementwise_majority()
+        if elementwise is not None:
+            return elementwise
         return 1.0 / self.n_classes if self.n_classes else None
+
+    def _elementwise_majority(self) -> float | None:
+        """For 0/1 targets scored element by element (per-position or multi-label outputs with a binary loss):
+        the share of the most common value over all elements, what a constant guess scores."""
+        sample = self.m.val if self.m.val is not None and self.m.val.y is not None else self.m.train
+        if sample is None or sample.y is None or self.loss_name != "binary_crossentropy":
+            return None
+        y = np.asarray(sample.y, dtype=float)
+        if y.size == 0 or not np.isin(y[np.isfinite(y)], (0.0, 1.0)).all():
+            return None
+        ones = float(np.nanmean(y))
+        return max(ones, 1.0 - ones)
 
     # ------------------------------------------------------------------ the model's predictions
 
@@ -309,11 +387,16 @@ class Signals:
         pred = self.m.val_pred
         if pred is None or self.labels is None or self.labels.val is None:
             return None
-        pred = np.asarray(pred, dtype=float)
-        if pred.ndim == 1 or pred.shape[-1] == 1:
-            p = pred.reshape(len(pred))
-            return (p >= 0.5).astype(np.int64)
-        return pred.reshape(len(pred), -1).argmax(axis=1)
+        pred = np.asarray(pred, dtype=float).reshape(len(pred), -1)
+        if len(pred) != len(self.labels.val):
+            return None
+        if pred.shape[1] == 1:
+            if self.labels.k > 2:
+                return None  # one output unit for several classes (the loss mismatch rule says why)
+            return (pred[:, 0] >= 0.5).astype(np.int64)
+        if pred.shape[1] != self.labels.k and self.labels.fmt == "onehot":
+            return None  # outputs that are not one score per class (the loss mismatch rule says why)
+        return pred.argmax(axis=1)
 
     @cached_property
     def val_recall(self) -> dict[int, float] | None:

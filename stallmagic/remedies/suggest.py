@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..diagnosis.curves import DEFAULT_LR
+from ..diagnosis.signals import REGRESSION_LOSSES
 from ..record import Run
 from .catalogue import context_of
 from .remedy import Remedy
@@ -237,42 +238,62 @@ def _optimizer_choice(ev: dict, run: Run, s: Any) -> list[Remedy]:
 
 
 def _loss_mismatch(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    """The fix for the configuration check that fired (``ev["check"]``, see :data:`stallmagic.diagnosis.model.CHECKS`);
+    checks with no fix a rerun can make (labels that need re-encoding) fall back to the finding's own advice."""
     loss = ev.get("loss") or (run.model.loss.name if run.model is not None else None)
-    act = ev.get("output_activation")
-    units = ev.get("output_units")
-    logits = bool(ev.get("from_logits"))
-    fmt = ev.get("label_format") or (getattr(getattr(s, "labels", None), "fmt", None) if s is not None else None)
-    k = ev.get("n_classes") or (getattr(s, "n_classes", None) if s is not None else None)
-    params: dict[str, Any] | None = None
-    if act == "softmax" and units == 1:
-        params = {"loss": "binary_crossentropy", "output_activation": "sigmoid"}
-    elif logits and act in ("softmax", "sigmoid"):
-        params = {"loss": loss, "from_logits": False}
-    elif not logits and act in ("linear", "relu", None) and units is not None and loss and "crossentropy" in loss:
-        if act == "relu":
-            params = {"loss": loss, "output_activation": "softmax" if units > 1 else "sigmoid"}
-        else:
-            params = {"loss": loss, "from_logits": True}
-    elif loss == "sparse_categorical_crossentropy" and fmt == "onehot":
-        params = {"loss": "categorical_crossentropy", "from_logits": logits}
-    elif loss == "sparse_categorical_crossentropy" and units == 1:
-        params = {"loss": "binary_crossentropy", "output_activation": "sigmoid"}
-    elif loss == "categorical_crossentropy" and fmt == "sparse":
-        params = {"loss": "sparse_categorical_crossentropy", "from_logits": logits}
-    elif loss == "binary_crossentropy" and k and k > 2:
-        params = {"loss": "sparse_categorical_crossentropy", "output_activation": "softmax"}
-        if units != k:
-            params["output_units"] = int(k)
-    elif ev.get("max_label") is not None:
-        params = {"loss": loss, "output_units": int(ev["max_label"]) + 1}
-    elif act in ("sigmoid", "softmax"):
-        if act == "sigmoid":
-            params = {"loss": "binary_crossentropy"}
-        else:
-            params = {"loss": "categorical_crossentropy" if fmt == "onehot" else "sparse_categorical_crossentropy"}
-    if params is None:
-        return []
-    return [Remedy("fix_loss", params)]
+    act, units, logits = ev.get("output_activation"), ev.get("output_units"), bool(ev.get("from_logits"))
+    fmt, k = ev.get("label_format"), ev.get("n_classes")
+    sparse_or_onehot = "categorical_crossentropy" if fmt == "onehot" else "sparse_categorical_crossentropy"
+    fixes: dict[str, dict | None] = {
+        "softmax_on_one_unit": {"loss": "binary_crossentropy", "output_activation": "sigmoid"},
+        "logits_on_probabilities": {"loss": loss, "from_logits": False},
+        "cross_entropy_on_raw_output": (
+            {"loss": loss, "output_activation": "softmax" if (units or 1) > 1 else "sigmoid"}
+            if act == "relu"
+            else {"loss": loss, "from_logits": True}
+        ),
+        "sparse_on_onehot": {"loss": "categorical_crossentropy", "from_logits": logits},
+        "sparse_on_one_unit": {"loss": "binary_crossentropy", "output_activation": "sigmoid"},
+        "categorical_on_integers": {"loss": "sparse_categorical_crossentropy", "from_logits": logits},
+        "one_unit_for_many_classes": {
+            "loss": "sparse_categorical_crossentropy",
+            "output_activation": "softmax",
+            **({"output_units": int(k)} if k and units != k else {}),
+        },
+        "binary_loss_on_softmax": {"loss": sparse_or_onehot},
+        "softmax_on_multihot": {"loss": "binary_crossentropy", "output_activation": "sigmoid"},
+        "labels_beyond_output": (
+            {"loss": loss, "output_units": int(ev["max_label"]) + 1} if ev.get("max_label") is not None else None
+        ),
+        "targets_out_of_range": (
+            {"loss": loss, "output_activation": "linear"} if loss in REGRESSION_LOSSES else None
+        ),
+        "regression_loss_on_classes": (
+            {"loss": "binary_crossentropy"} if act == "sigmoid" else {"loss": sparse_or_onehot}
+        ),
+    }
+    params = fixes.get(ev.get("check") or _check_from_evidence(ev))
+    return [Remedy("fix_loss", params)] if params else []
+
+
+def _check_from_evidence(ev: dict) -> str:
+    """Which configuration check a finding's evidence describes, for evidence that does not name it (a report
+    saved before checks were named, a finding built by hand): the table run again on the evidence alone."""
+    from ..diagnosis.model import CHECKS, Setup
+
+    top = ev.get("max_label")
+    setup = Setup(
+        loss=str(ev.get("loss")),
+        logits=bool(ev.get("from_logits")),
+        act=ev.get("output_activation"),
+        units=ev.get("output_units"),
+        fmt=ev.get("label_format"),
+        k=ev.get("n_classes"),
+        classes=np.arange(int(top) + 1) if isinstance(top, (int, np.integer)) else None,
+        y=None,
+        backend=ev.get("backend"),
+    )
+    return next((check.__name__.lstrip("_") for check in CHECKS if check(setup) is not None), "")
 
 
 def _vanishing_gradient(ev: dict, run: Run, s: Any) -> list[Remedy]:

@@ -1,0 +1,86 @@
+"""Rules on the scale of what the network reads and predicts: unscaled inputs, unscaled regression targets.
+
+Gradient descent with one learning rate for every weight struggles when features (or targets) live on scales far
+from 1: steps that suit one feature overshoot another, and a loss measured in thousands saturates or explodes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..record import Run
+from .report import Finding
+from .rules import num, ramp
+from .signals import Signals
+
+#: Layers that make the raw input scale irrelevant when they come first.
+_NORMALIZING = {"Normalization", "BatchNormalization", "LayerNormalization", "Rescaling", "UnitNormalization"}
+#: First layers that take indices or strings, not magnitudes.
+_LOOKUP = {"Embedding", "StringLookup", "IntegerLookup", "TextVectorization", "Hashing", "CategoryEncoding"}
+
+
+def _first_layers(run: Run, n: int = 2) -> list[str]:
+    if run.model is None:
+        return []
+    return [layer.class_name for layer in run.model.layers[:n] if layer.class_name != "InputLayer"]
+
+
+# ---------------------------------------------------------------------- scales
+
+
+def unscaled_inputs(run: Run, s: Signals) -> Finding | None:
+    """Input features on large or very different scales, with no normalization layer in front.
+
+    Scale of a feature = |mean| + standard deviation. Severity ramps with the largest scale (from 50 to 1000)
+    and with the ratio of the largest to the median non-zero scale (from 100 to 10,000). Severity alone gives
+    0.25-0.6 (only extreme scales, 1000 or a ratio of 10,000, reach the alert level on their own); training that
+    also suffers (the network clearly below the cheap baseline, which standardizes its inputs, or a loss that
+    does not come down) adds up to 0.4.
+    """
+    train = s.m.train
+    if train is None or train.x is None or train.x.shape[1] == 0:
+        return None
+    first = _first_layers(run)
+    if any(name in _NORMALIZING or name in _LOOKUP for name in first[:1]):
+        return None
+    x = train.x[:, np.isfinite(train.x).all(axis=0)]
+    if x.shape[1] == 0:
+        return None
+    scale = np.abs(x.mean(axis=0)) + x.std(axis=0)
+    nonzero = scale[scale > 0]
+    if len(nonzero) == 0:
+        return None
+    top = float(nonzero.max())
+    ratio = float(top / np.median(nonzero))
+    severity = max(ramp(math.log10(top), math.log10(50), 3.0), ramp(math.log10(max(ratio, 1)), 2.0, 4.0))
+    if severity <= 0:
+        return None
+    shortfall = s.shortfall
+    diverged = s.loss is not None and (s.loss.first_nonfinite is not None or s.loss.relative_change() > 0)
+    hurt = max(ramp(shortfall, 0.03, 0.15), 1.0 if diverged else 0.0)
+    conf = 0.25 + 0.35 * severity + 0.4 * hurt * max(severity, 0.5)
+    ev = {
+        "max_feature_scale": round(top, 4),
+        "scale_ratio": round(ratio, 2),
+        "features_over_100": int((scale > 100).sum()),
+        "features": len(scale),
+    }
+    ev.update(s.shortfall_evidence())
+    cause = ""
+    if shortfall is not None and shortfall > 0.03:
+        cause = (
+            f" The network's best {s.shortfall_words()} on standardized features."
+        )
+    elif diverged:
+        cause = " The training loss did not come down."
+    return Finding(
+        "unscaled_inputs",
+        "Inputs are not scaled",
+        f"Input features reach a scale of {num(top)} and differ by a factor of {num(ratio)} between features; "
+        f"gradient descent with one learning rate for all weights struggles with that.{cause} Standardize the "
+        "inputs (or add a Normalization layer adapted on the training data).",
+        ev,
+        min(0.95, conf),
+    )
