@@ -1,0 +1,1 @@
+"""One module per ported program (see ../README.md): ``CASE`` and ``build(mirror, variant)``."""
