@@ -54,12 +54,16 @@ def measure(run: Run, *, max_rows: int = MAX_ROWS, gradients: bool = True, seed:
     m.timings["sample_data"] = time.perf_counter() - t
 
     model = run.keras_model
-    if model is not None and m.val is not None and val_struct is not None:
+    # One prediction pass at the final weights: on validation, else (no validation) on the training sample.
+    judged = (m.val, val_struct, "val_pred", "validation") if m.val is not None else (
+        m.train, train_struct, "train_pred", "training")  # fmt: skip
+    sample, struct, field_name, split = judged
+    if model is not None and sample is not None and struct is not None:
         t = time.perf_counter()
         try:
-            m.val_pred = _probabilities(run, _predict(model, val_struct, m.val.y))
-        except Exception as exc:  # a model that cannot predict on its own validation data: say so, go on
-            m.notes.append(f"The prediction pass on validation failed ({type(exc).__name__}: {exc}).")
+            setattr(m, field_name, _probabilities(run, _predict(model, struct, sample.y)))
+        except Exception as exc:  # a model that cannot predict on its own data: say so, go on
+            m.notes.append(f"The prediction pass on {split} failed ({type(exc).__name__}: {exc}).")
         m.timings["predict"] = time.perf_counter() - t
 
     if gradients and model is not None and train_struct is not None and m.train is not None:

@@ -25,7 +25,9 @@ RULES: list[Rule] = [
     data.data_quality,
     splits.data_leakage,
     splits.unshuffled_validation_split,
+    splits.distribution_shift,
     scales.unscaled_inputs,
+    scales.unscaled_targets,
     data.class_imbalance,
     data.insufficient_data,
     labels.label_noise,
@@ -38,6 +40,7 @@ RULES: list[Rule] = [
     curves.optimizer_choice,
     curves.overfitting,
     curves.underfitting,
+    curves.train_longer,
 ]
 
 

@@ -44,6 +44,23 @@ _CAUSES: dict[str, tuple[str, str, str]] = {
         "validation_split took the tail of ordered data, so validation holds classes or a distribution that "
         "training never saw.",
     ),
+    "unscaled_targets": (
+        "data",
+        "definition",
+        "Regression targets on a large scale (hundreds or more), so the loss and its gradients are huge and the "
+        "network cannot settle.",
+    ),
+    "distribution_shift": (
+        "data",
+        "definition",
+        "Validation rows prepared or drawn differently from training rows (another scaling, another source), so "
+        "what the model learned does not transfer.",
+    ),
+    "train_longer": (
+        "training",
+        "regime",
+        "Training stopped while validation was still improving: more epochs would lift it.",
+    ),
     "overfitting": (
         "training",
         "regime",

@@ -428,3 +428,62 @@ def underfitting(run: Run, s: Signals) -> Finding | None:
         },
         conf,
     )
+
+
+# ---------------------------------------------------------------------- stopped too soon
+
+
+def train_longer(run: Run, s: Signals) -> Finding | None:
+    """Training ran every epoch it was asked for (no early stopping) and stopped while still improving.
+
+    The judged curve (validation accuracy, else validation loss, else the training curves) must improve at the
+    end beyond its own noise (t >= 2), at no less than 0.3 of its average pace over the run (a converging curve
+    slows far more). Its trend, carried over another half of the epochs run, must promise a
+    real gain: 0.02 accuracy, or 10 % of the loss. An accuracy already within 0.03 of the quick baseline has little
+    left to gain. Confidence = 0.4 + 0.5 x strength, strength being how far the run is behind the baseline (0.03 to
+    0.15) or, without a baseline, how large the promised gain is (0.02 to 0.1 accuracy; 10 % to 40 % of the loss).
+    """
+    if run.end != "completed" or run.epochs_done < 3:
+        return None
+    curve = s.judged or s.val_loss or s.loss
+    if curve is None or curve.n < 3 or curve.first_nonfinite is not None or not curve.improving():
+        return None
+    # A converging curve still creeps up at its end; one that stopped too soon still climbs at a good share of its
+    # average pace (a saturating curve ends at a tenth of it or less).
+    finite = curve.finite
+    pace = (finite[-1] - finite[0]) / max(1, len(finite) - 1)
+    if pace == 0 or curve.trend.slope / pace < 0.3:
+        return None
+    horizon = max(1, run.epochs_done) / 2
+    accuracy = curve.higher_is_better
+    if accuracy:
+        gain = curve.trend.slope * horizon
+        if gain < 0.02:
+            return None
+        shortfall = s.shortfall
+        if shortfall is not None and shortfall < 0.03:
+            return None
+        strength = ramp(shortfall, 0.03, 0.15) if shortfall is not None else ramp(gain, 0.02, 0.1)
+        promise = f"about {gain:+.3f} {curve.key}"
+    else:
+        rel = -curve.trend.slope * horizon / max(abs(curve.last), 1e-12)
+        if rel < 0.1:
+            return None
+        strength = ramp(rel, 0.1, 0.4)
+        promise = f"about {pct(rel)} lower {curve.key}"
+    epochs = run.epochs_done
+    return Finding(
+        "train_longer",
+        "Stopped while still improving",
+        f"{curve.key} was still improving when training stopped after {epochs} epochs (by {curve.trend.slope:+.3g} "
+        f"per epoch over the last {curve.trend.window}, well beyond its noise); {int(horizon)} more epochs promise "
+        f"{promise}. Train longer (with early stopping, so it stops at the best epoch).",
+        {
+            "epochs": epochs,
+            "curve": curve.key,
+            "slope_per_epoch": round(curve.trend.slope, 5),
+            "t_statistic": round(curve.trend.t, 2),
+            **s.shortfall_evidence(),
+        },
+        0.4 + 0.5 * strength,
+    )

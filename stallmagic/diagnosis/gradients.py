@@ -49,7 +49,8 @@ def vanishing_gradient(run: Run, s: Signals) -> Finding | None:
     stalled = _stalled(s)
     if stalled <= 0:
         return None
-    saturating = [layer.name for layer in (run.model.layers if run.model else []) if layer.activation in _SATURATING]
+    hidden = (run.model.layers[:-1] if run.model else [])  # the output's sigmoid is not in the gradient's way
+    saturating = [layer.name for layer in hidden if layer.activation in _SATURATING]
     conf = (0.55 + 0.4 * ramp(-math.log10(max(ratio, 1e-12)), 3, 6)) * (0.4 + 0.6 * stalled)
     return Finding(
         "vanishing_gradient",

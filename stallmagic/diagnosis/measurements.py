@@ -58,6 +58,8 @@ class Measurements:
         val: Sample of the validation rows, aligned with ``val_pred``.
         val_pred: The model's output probabilities on ``val.x`` at the end of the fit, of shape (n, k) or (n,)
             (logits already turned into probabilities).
+        train_pred: The same on ``train.x``, measured only when the fit had no validation rows (then the training
+            rows are all there is to judge the network on).
         gradients: The gradient/activation probe, or ``None`` (not measured on this backend or model).
         notes: What could not be measured, and why, in one sentence each.
         timings: Seconds per measurement.
@@ -66,6 +68,7 @@ class Measurements:
     train: ArraySample | None = None
     val: ArraySample | None = None
     val_pred: np.ndarray | None = None
+    train_pred: np.ndarray | None = None
     gradients: GradientProbe | None = None
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)

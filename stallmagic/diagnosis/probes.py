@@ -234,3 +234,57 @@ def _find_label_issues(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray
         return np.asarray(find_label_issues(labels=labels, pred_probs=pred_probs, n_jobs=1), dtype=bool)
     except Exception:  # cleanlab refuses degenerate inputs (a class with one row): no verdict
         return None
+
+
+@dataclass(frozen=True)
+class DomainShift:
+    """How well a classifier tells validation rows from training rows: ``auc`` (0.5 = indistinguishable), and the
+    features whose means differ most, in training standard deviations (``differences``, aligned with
+    ``features``)."""
+
+    auc: float
+    features: list[int]
+    differences: list[float]
+
+
+#: Rows of each split the domain classifier looks at, at most.
+DOMAIN_ROWS = 1000
+
+
+def domain_auc(x_train: np.ndarray, x_val: np.ndarray, *, seed: int = 0) -> DomainShift | None:
+    """Train a classifier to tell ``x_val`` rows from ``x_train`` rows (3-fold, gradient boosting on features
+    standardized with the training rows' statistics, so a different scaling of validation stays visible).
+
+    Returns ``None`` with fewer than 30 rows on either side.
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    rng = np.random.default_rng(seed)
+    a = np.asarray(x_train, dtype=np.float64).reshape(len(x_train), -1)
+    b = np.asarray(x_val, dtype=np.float64).reshape(len(x_val), -1)
+    a, b = a[_subsample(len(a), DOMAIN_ROWS, rng)], b[_subsample(len(b), DOMAIN_ROWS, rng)]
+    if len(a) < 30 or len(b) < 30:
+        return None
+    mean, std = np.nanmean(a, axis=0), np.nanstd(a, axis=0)
+    std = np.where(std > 0, std, 1.0)
+    a, b = (a - mean) / std, (b - mean) / std
+    a, b = np.nan_to_num(a, posinf=1e6, neginf=-1e6), np.nan_to_num(b, posinf=1e6, neginf=-1e6)
+    difference = np.abs(b.mean(axis=0) - a.mean(axis=0))
+    top = np.argsort(-difference)[:3]
+    if a.shape[1] > MAX_FEATURES:  # wide inputs (images): the principal components carry the shift
+        from sklearn.decomposition import PCA
+
+        pca = PCA(MAX_FEATURES // 4, random_state=seed).fit(a)
+        a, b = pca.transform(a), pca.transform(b)
+    x = np.concatenate([a, b])
+    y = np.concatenate([np.zeros(len(a)), np.ones(len(b))])
+    model = HistGradientBoostingClassifier(max_iter=60, random_state=seed)
+    proba = cross_val_predict(model, x, y, cv=StratifiedKFold(3, shuffle=True, random_state=seed),
+                              method="predict_proba")[:, 1]  # fmt: skip
+    return DomainShift(
+        auc=float(roc_auc_score(y, proba)),
+        features=[int(i) for i in top],
+        differences=[round(float(difference[i]), 2) for i in top],
+    )

@@ -12,33 +12,38 @@ from __future__ import annotations
 from .report import ALERT, Finding
 
 _REGIME_AND_MODEL = (
-    "overfitting", "underfitting", "lr_too_high", "lr_too_low", "batch_size", "optimizer_choice",
+    "overfitting", "underfitting", "lr_too_high", "lr_too_low", "batch_size", "optimizer_choice", "train_longer",
     "vanishing_gradient", "exploding_gradient", "dying_relu",
 )  # fmt: skip
 
 #: root cause -> the findings it can produce on the curves or in the probes.
 SYMPTOMS: dict[str, tuple[str, ...]] = {
     # the problem is defined wrong: everything downstream is a symptom
-    "data_quality": (*_REGIME_AND_MODEL, "class_imbalance", "label_noise", "insufficient_data", "unscaled_inputs"),
-    "loss_mismatch": (*_REGIME_AND_MODEL, "class_imbalance"),
+    "data_quality": (*_REGIME_AND_MODEL, "class_imbalance", "label_noise", "insufficient_data", "unscaled_inputs",
+                     "unscaled_targets", "distribution_shift"),
+    "loss_mismatch": (*_REGIME_AND_MODEL, "class_imbalance", "unscaled_targets", "label_noise"),
     "unshuffled_validation_split": (
         "overfitting", "underfitting", "class_imbalance", "insufficient_data", "lr_too_high", "label_noise",
+        "distribution_shift", "train_longer",
     ),
     "data_leakage": ("overfitting", "underfitting", "insufficient_data"),
+    "distribution_shift": ("overfitting", "underfitting", "insufficient_data", "train_longer", "label_noise"),
     "unscaled_inputs": (*_REGIME_AND_MODEL, "class_imbalance"),
+    "unscaled_targets": _REGIME_AND_MODEL,
     # the data cap what can be reached
     "label_noise": ("overfitting", "underfitting", "insufficient_data"),
     "insufficient_data": ("overfitting",),
-    "class_imbalance": ("underfitting", "lr_too_low", "optimizer_choice"),
+    "class_imbalance": ("underfitting", "lr_too_low", "optimizer_choice", "train_longer"),
     # broken gradients or units
-    "vanishing_gradient": ("underfitting", "lr_too_low", "optimizer_choice", "dying_relu", "lr_too_high"),
+    "vanishing_gradient": ("underfitting", "lr_too_low", "optimizer_choice", "dying_relu", "lr_too_high",
+                           "train_longer"),
     "exploding_gradient": ("lr_too_high", "dying_relu", "underfitting"),
-    "dying_relu": ("underfitting", "lr_too_low", "lr_too_high"),
+    "dying_relu": ("underfitting", "lr_too_low", "lr_too_high", "train_longer"),
     # an optimization problem keeps accuracy low: "the model cannot fit" is its symptom, not a second cause
     "lr_too_high": ("underfitting", "dying_relu", "overfitting"),
-    "lr_too_low": ("underfitting",),
-    "batch_size": ("underfitting",),
-    "optimizer_choice": ("underfitting",),
+    "lr_too_low": ("underfitting", "train_longer"),
+    "batch_size": ("underfitting", "train_longer"),
+    "optimizer_choice": ("underfitting", "train_longer"),
 }  # fmt: skip
 
 #: Keeps a symptom strictly below its root.

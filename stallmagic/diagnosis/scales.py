@@ -84,3 +84,57 @@ def unscaled_inputs(run: Run, s: Signals) -> Finding | None:
         ev,
         min(0.95, conf),
     )
+
+
+def unscaled_targets(run: Run, s: Signals) -> Finding | None:
+    """Regression targets on a large scale, and a network that falls behind because of it.
+
+    Scale of the targets = |mean| + standard deviation of the sampled targets (first output). Severity ramps from
+    100 to 10,000. The network must fall behind: its R² on validation (training without validation) 0.1 to 0.4
+    below a quick ridge/k-NN regression on the same rows, or a training loss that became NaN or did not fall by
+    half. Outputs that cannot reach such targets at all (sigmoid, tanh) are the loss/output rule's finding.
+    Confidence = (0.5 + 0.3 x severity) x (0.55 + 0.45 x how far behind).
+    """
+    train = s.m.train
+    if s.task != "regression" or train is None or train.y is None or run.model is None:
+        return None
+    if run.model.output_activation in ("sigmoid", "tanh", "softmax", "hard_sigmoid", "softsign"):
+        return None
+    y = np.asarray(train.y, dtype=float).reshape(len(train.y), -1)[:, 0]
+    y = y[np.isfinite(y)]
+    if len(y) < 10:
+        return None
+    scale = float(abs(y.mean()) + y.std())
+    severity = ramp(math.log10(max(scale, 1e-12)), 2.0, 4.0)
+    if severity <= 0:
+        return None
+    r2, probe = s.network_r2, s.probe
+    behind = None
+    if r2 is not None and probe is not None and probe.val_score is not None:
+        behind = ramp(probe.val_score - r2, 0.1, 0.4)
+    loss = s.loss
+    stuck = loss is not None and (loss.first_nonfinite is not None or (loss.n >= 2 and loss.last > 0.5 * loss.first))
+    hurt = behind if behind is not None else (1.0 if stuck else 0.0)
+    if hurt <= 0:
+        return None
+    ev = {
+        "target_mean": round(float(y.mean()), 4),
+        "target_std": round(float(y.std()), 4),
+        "target_scale": round(scale, 2),
+        "network_r2": round(r2, 4) if r2 is not None and math.isfinite(r2) else r2,
+        "baseline_r2": round(probe.val_score, 4) if probe is not None and probe.val_score is not None else None,
+    }
+    behind_words = (
+        f" The network's R² ({num(r2)}) stays below a quick {probe.model_name} ({num(probe.val_score)})."
+        if behind is not None
+        else " The training loss did not come down."
+    )
+    return Finding(
+        "unscaled_targets",
+        "Regression targets are not scaled",
+        f"The targets reach a scale of {num(scale)} (mean {num(float(y.mean()))}, standard deviation "
+        f"{num(float(y.std()))}): the loss and its gradients are that large too, so steps that suit the weights "
+        f"overshoot.{behind_words} Standardize the targets for training (and invert the scaling on predictions).",
+        ev,
+        (0.5 + 0.3 * severity) * (0.55 + 0.45 * hurt),
+    )

@@ -418,6 +418,26 @@ class Signals:
             return None
         return float(np.mean(pred == self.labels.val))
 
+    @cached_property
+    def network_r2(self) -> float | None:
+        """R² of the network's final predictions against the targets (first output column) on the validation
+        sample, or the training sample when the fit had no validation; ``None`` for classification or when no
+        prediction was measured."""
+        if self.task != "regression":
+            return None
+        for sample, pred in ((self.m.val, self.m.val_pred), (self.m.train, self.m.train_pred)):
+            if sample is None or sample.y is None or pred is None:
+                continue
+            y = np.asarray(sample.y, dtype=float).reshape(len(sample.y), -1)[:, 0]
+            p = np.asarray(pred, dtype=float).reshape(len(pred), -1)[:, 0]
+            if len(p) != len(y) or len(y) < 5:
+                return None
+            if not np.isfinite(p).all():
+                return -math.inf
+            var = float(np.var(y))
+            return 1.0 - float(np.mean((y - p) ** 2)) / var if var > 0 else None
+        return None
+
     # ------------------------------------------------------------------ cheap probes (scikit-learn)
 
     def _timed(self, name: str, fn):
@@ -455,6 +475,17 @@ class Signals:
         if result is not None and result.note:
             self.notes.append(result.note)
         return result
+
+    @cached_property
+    def domain_shift(self):
+        """How well a classifier tells validation rows from training rows
+        (:class:`~stallmagic.diagnosis.probes.DomainShift`), or ``None`` without both samples."""
+        from .probes import domain_auc
+
+        train, val = self.m.train, self.m.val
+        if train is None or val is None or train.x is None or val.x is None or train.x.shape[1] != val.x.shape[1]:
+            return None
+        return self._timed("domain_probe", lambda: domain_auc(train.x, val.x, seed=self.seed))
 
     # ------------------------------------------------------------------ helpers for rules
 

@@ -7,6 +7,8 @@ the data could not be sampled (a generator); the report's notes say why.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from ..record import Run
@@ -23,25 +25,32 @@ def _row_keys(x: np.ndarray) -> list[bytes]:
 
 
 def data_leakage(run: Run, s: Signals) -> Finding | None:
-    """The same input rows in training and validation (exact duplicates after rounding to 6 decimals).
+    """The same input rows in training and validation (exact duplicates after rounding to 6 decimals), more often
+    than chance makes them.
 
-    The share of validation rows found in the training sample is scaled up by how much of the training split
-    was sampled. Confidence ramps from 0.5 at 5 % shared rows to 0.95 at 30 %.
+    The share of validation rows found in the training sample is scaled up by how much of the training split was
+    sampled. Inputs with few distinct values (one feature, small counts) repeat by chance: the share of training
+    rows that repeat *inside* the training sample is what chance gives, and only the excess over it counts.
+    Confidence ramps from 0.5 at 5 % excess to 0.95 at 30 %.
     """
     train, val = s.m.train, s.m.val
     if train is None or val is None or train.x is None or val.x is None or train.x.shape[1] != val.x.shape[1]:
         return None
     if len(val.x) == 0:
         return None
-    keys = set(_row_keys(train.x))
-    hits = np.array([k in keys for k in _row_keys(val.x)])
+    train_keys = _row_keys(train.x)
+    counts = Counter(train_keys)
+    hits = np.array([k in counts for k in _row_keys(val.x)])
     coverage = len(train.x) / train.n_total if train.n_total else 1.0
     share = min(1.0, float(hits.mean()) / max(coverage, 1e-9))
-    if share < 0.05:
+    by_chance = min(1.0, float(np.mean([counts[k] > 1 for k in train_keys])) / max(coverage, 1e-9))
+    excess = share - by_chance
+    if excess < 0.05:
         return None
-    conf = 0.5 + 0.45 * ramp(share, 0.05, 0.3)
+    conf = 0.5 + 0.45 * ramp(excess, 0.05, 0.3)
     ev = {
         "shared_share": round(share, 4),
+        "repeats_within_training": round(by_chance, 4),
         "shared_rows": int(hits.sum()),
         "val_rows_checked": len(val.x),
         "train_rows_checked": len(train.x),
@@ -134,4 +143,53 @@ def unshuffled_validation_split(run: Run, s: Signals) -> Finding | None:
             "val_target_mean": float(b.mean()),
         },
         0.5 + 0.45 * ramp(ks, 0.3, 0.7),
+    )
+
+
+# ---------------------------------------------------------------------- validation prepared differently
+
+#: A classifier that tells validation rows from training rows this well (ROC AUC) marks a shift.
+SHIFT_AUC = 0.75
+
+
+def distribution_shift(run: Run, s: Signals) -> Finding | None:
+    """Validation rows drawn or prepared differently from training rows (another scaling, another source).
+
+    A gradient-boosting classifier is trained to tell sampled training rows from validation rows (3-fold,
+    :func:`~stallmagic.diagnosis.probes.domain_auc`); for rows from one distribution its ROC AUC is about 0.5.
+    Fires at an AUC of at least 0.75 when validation also lags (training accuracy 0.05 or more above validation,
+    validation loss at least 1.5x the training loss, or validation clearly below the baseline). Confidence =
+    0.45 + 0.5 x ramp(AUC, 0.75, 0.95) x how much validation lags.
+    """
+    train, val = s.m.train, s.m.val
+    if train is None or val is None or train.x is None or val.x is None or train.x.shape[1] != val.x.shape[1]:
+        return None
+    lags = []
+    if s.acc is not None and s.val_acc is not None and s.val_acc.n:
+        lags.append(ramp(s.acc.last - s.val_acc.last, 0.05, 0.2))
+    if s.loss is not None and s.val_loss is not None and s.val_loss.n and s.loss.n and s.loss.last > 0:
+        lags.append(ramp(s.val_loss.last / s.loss.last, 1.5, 4.0))
+    if s.shortfall is not None:
+        lags.append(ramp(s.shortfall, 0.03, 0.15))
+    lag = max(lags, default=0.0)
+    if lag <= 0:
+        return None  # validation keeps up: whatever differs does not hold it back (and the probe is not paid for)
+    shift = s.domain_shift
+    if shift is None or shift.auc < SHIFT_AUC:
+        return None
+    ev = {
+        "train_vs_val_auc": round(shift.auc, 4),
+        "most_shifted_features": shift.features,
+        "standardized_mean_difference": shift.differences,
+    }
+    return Finding(
+        "distribution_shift",
+        "Validation rows differ from training rows",
+        f"A classifier tells validation rows from training rows with an AUC of {shift.auc:.2f} (0.5 when they come "
+        f"from the same distribution); features {shift.features} differ most (by {shift.differences} training "
+        "standard deviations). Validation was prepared or drawn differently, so what the model learned does not "
+        "carry over. Apply exactly the same preprocessing to both (fit it on the training rows), and draw both "
+        "from the same source.",
+        ev,
+        0.45 + 0.5 * ramp(shift.auc, SHIFT_AUC, 0.95) * lag,
     )

@@ -382,7 +382,22 @@ def _label_noise(ev: dict, run: Run, s: Any) -> list[Remedy]:
     ]
 
 
+def _train_longer(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    return [
+        Remedy("epochs", {"epochs": max(run.fit.epochs * 2, run.fit.epochs + 10)}),
+        _early_stopping(run),
+    ]
+
+
+def _advice(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    """No rerun can make this change (it is in how the data were prepared): the finding's own advice."""
+    return []
+
+
 BUILDERS: dict[str, Builder] = {
+    "train_longer": _train_longer,
+    "unscaled_targets": _advice,
+    "distribution_shift": _advice,
     "class_imbalance": _class_imbalance,
     "overfitting": _overfitting,
     "underfitting": _underfitting,

@@ -97,7 +97,7 @@ def test_diagnosis_imports_and_runs_with_keras_blocked():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["17", "True"]
+    assert out.stdout.split() == ["20", "True"]
 
 
 # ---------------------------------------------------------------------- curves and metrics

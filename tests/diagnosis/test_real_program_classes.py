@@ -1,0 +1,155 @@
+"""The classes of defect that real programs revealed (issue: diagnosis on real programs), on hand-made runs.
+
+Each test states one class in general terms and checks it on numbers built here, never on a benchmark program:
+outputs with positions, fits without validation, causes that had no check, ranking, and checks that misfired.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from test_rules_pure import make_run, smooth
+
+from stallmagic.diagnosis import ArraySample, GradientProbe, Measurements, diagnose
+from stallmagic.diagnosis.labels import noise_floor
+from stallmagic.diagnosis.ranking import rank
+from stallmagic.diagnosis.report import Finding
+
+
+def _sample(x, y):
+    return ArraySample(x=np.asarray(x, float), y=np.asarray(y), rows=np.arange(len(x)), n_total=len(x),
+                       y_all=np.asarray(y))  # fmt: skip
+
+
+def _separable(n=600, k=3, d=6, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, n)
+    return rng.normal(0, 1, (n, d)) + 4 * np.eye(k, d)[y], y
+
+
+# ---------------------------------------------------------------------- any output shape
+
+
+def test_targets_with_positions_are_diagnosed_without_a_crash():
+    rng = np.random.default_rng(0)
+    x = rng.random((400, 25))
+    y = (rng.random((400, 3, 3, 1)) < 0.1).astype(float)  # mostly zeros, one target per cell
+    pred = np.full((100, 3, 3, 1), 0.02)  # predicts "zero" everywhere
+    logs = {"loss": smooth(0.7, 0.3, 8), "accuracy": [0.9] * 8, "val_loss": smooth(0.7, 0.3, 8),
+            "val_accuracy": [0.9] * 8}  # fmt: skip
+    run = make_run(logs, loss="binary_crossentropy", activation="sigmoid", units=1, n_train=300)
+    report = diagnose(run, Measurements(train=_sample(x[:300], y[:300]), val=_sample(x[300:], y[300:]),
+                                        val_pred=pred))  # fmt: skip
+    assert any("one value per position" in note for note in report.notes)
+    assert 0.85 <= report.summary["chance_accuracy"] <= 0.95  # the share of zeros, not 1/2
+    str(report)
+
+
+# ---------------------------------------------------------------------- fits without validation
+
+
+def test_a_fit_without_validation_is_judged_on_its_training_accuracy():
+    x, y = _separable()
+    logs = {"loss": [1.0986] * 10, "accuracy": [0.34, 0.33, 0.34, 0.33, 0.34, 0.34, 0.33, 0.34, 0.33, 0.34]}
+    run = make_run(logs, validation="none", units=3, n_train=600, lr=0.5)
+    report = diagnose(run, Measurements(train=_sample(x, y)))
+    assert not report.healthy and report.findings[0].code in ("lr_too_high", "underfitting")
+    assert report.summary["judged_on"] == "training"
+    learned = {"loss": smooth(1.1, 0.05, 10), "accuracy": smooth(0.4, 0.99, 10)}
+    healthy = diagnose(make_run(learned, validation="none", units=3, n_train=600), Measurements(train=_sample(x, y)))
+    assert healthy.healthy and "no validation data" in healthy.summary["healthy_text"]
+
+
+# ---------------------------------------------------------------------- causes that had no check
+
+
+def test_unscaled_regression_targets():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(500, 5))
+    y = 3000 + 800 * x[:, 0] + 50 * rng.normal(size=500)
+    flat = np.full(125, y[:375].mean())  # the network predicts the mean: R² about 0
+    logs = {"loss": [9e5, 7e5, 6.5e5, 6.4e5, 6.4e5], "val_loss": [9e5, 7e5, 6.6e5, 6.5e5, 6.5e5]}
+    run = make_run(logs, loss="mean_squared_error", activation="linear", units=1, n_train=375)
+    m = Measurements(train=_sample(x[:375], y[:375]), val=_sample(x[375:], y[375:]), val_pred=flat)
+    top = diagnose(run, m).findings[0]
+    assert top.code == "unscaled_targets" and top.alert and top.evidence["baseline_r2"] > 0.9
+    fitted = y[375:] + rng.normal(0, 50, 125)  # the same targets, learned: nothing to say
+    assert diagnose(run, Measurements(train=m.train, val=m.val, val_pred=fitted)).get("unscaled_targets") is None
+
+
+def test_a_run_stopped_while_still_climbing():
+    x, y = _separable()
+    n = 12
+    climbing = {"loss": np.linspace(1.1, 0.7, n), "accuracy": np.linspace(0.35, 0.7, n),
+                "val_loss": np.linspace(1.1, 0.72, n), "val_accuracy": np.linspace(0.35, 0.68, n)}  # fmt: skip
+    m = Measurements(train=_sample(x[:450], y[:450]), val=_sample(x[450:], y[450:]))
+    report = diagnose(make_run(climbing, units=3, n_train=450), m)
+    assert report.findings[0].code == "train_longer" and report.findings[0].alert
+    converged = {k: smooth(v[0], v[-1] + (0.28 if "acc" in k else -0.6), 30, 0.002) for k, v in climbing.items()}
+    assert diagnose(make_run(converged, units=3, n_train=450), m).get("train_longer") is None
+
+
+def test_validation_prepared_differently_from_training():
+    x, y = _separable(d=20)
+    logs = {"loss": smooth(1.1, 0.05, 10), "accuracy": smooth(0.4, 0.99, 10),
+            "val_loss": smooth(1.1, 2.5, 10), "val_accuracy": [0.4] * 10}  # fmt: skip
+    shifted = Measurements(train=_sample(x[:450], y[:450]), val=_sample(x[450:] * 255.0, y[450:]))
+    top = diagnose(make_run(logs, units=3, n_train=450), shifted).findings[0]
+    assert top.code == "distribution_shift" and top.evidence["train_vs_val_auc"] > 0.9
+    same = Measurements(train=_sample(x[:450], y[:450]), val=_sample(x[450:], y[450:]))
+    assert diagnose(make_run(logs, units=3, n_train=450), same).get("distribution_shift") is None
+
+
+# ---------------------------------------------------------------------- ranking
+
+
+def test_a_definite_configuration_bug_outranks_statistical_hints():
+    bug = Finding("loss_mismatch", "Softmax on a single output unit", "x", {}, 0.97)
+    hints = [Finding(code, code, "y", {}, 0.9) for code in ("unscaled_inputs", "label_noise", "data_leakage")]
+    assert rank([*hints, bug])[0].code == "loss_mismatch"
+
+
+# ---------------------------------------------------------------------- checks that misfired
+
+
+def test_duplicates_expected_by_chance_are_not_leakage():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 6, (800, 1)).astype(float)  # one feature with six values: rows repeat by chance
+    y = (x[:, 0] > 2).astype(int)
+    m = Measurements(train=_sample(x[:600], y[:600]), val=_sample(x[600:], y[600:]))
+    logs = {"loss": smooth(0.7, 0.1, 10), "accuracy": smooth(0.6, 1.0, 10), "val_loss": smooth(0.7, 0.1, 10),
+            "val_accuracy": smooth(0.6, 1.0, 10)}  # fmt: skip
+    run = make_run(logs, loss="binary_crossentropy", activation="sigmoid", units=1, n_train=600)
+    assert diagnose(run, m).get("data_leakage") is None
+
+
+def test_the_noise_floor_tells_wrong_labels_from_overlapping_classes():
+    rng = np.random.default_rng(0)
+    n = 900
+    truth = rng.integers(0, 2, n)
+    # wrong labels: the probe is sure of the true class everywhere, and 20 % of the labels disagree
+    sure = np.where(truth[:, None] == np.arange(2), 0.95, 0.05)
+    flipped = np.where(rng.random(n) < 0.2, 1 - truth, truth)
+    floor, ratio = noise_floor(sure, flipped)
+    assert floor > 0.15 and ratio > 0.8
+    # overlap: the probe is unsure near the boundary, where its errors are; sure far from it, and right there
+    margin = rng.uniform(-1, 1, n)
+    p1 = 1 / (1 + np.exp(-4 * margin))
+    labels = (rng.random(n) < p1).astype(int)
+    floor, ratio = noise_floor(np.c_[1 - p1, p1], labels)
+    assert ratio < 0.4
+
+
+def test_vanishing_gradients_with_saturating_activations():
+    logs = {"loss": [0.693] * 6, "accuracy": [0.5] * 6, "val_loss": [0.693] * 6, "val_accuracy": [0.5] * 6}
+    from stallmagic.record import LayerRecord
+
+    layers = [LayerRecord(name=f"d{i}", class_name="Dense", units=32, activation="tanh") for i in range(3)]
+    layers.append(LayerRecord(name="out", class_name="Dense", units=1, activation="sigmoid"))
+    probe = GradientProbe(layers=["d0", "d1", "d2", "out"],
+                          grad_norms={"start": [2e-6, 2e-5, 3e-4, 0.4]},
+                          weight_norms={"start": [0.05, 0.05, 0.05, 0.05]})  # fmt: skip
+    run = make_run(logs, loss="binary_crossentropy", activation="sigmoid", units=1, layers=layers)
+    top = diagnose(run, Measurements(gradients=probe)).findings[0]
+    assert top.code == "vanishing_gradient" and math.isclose(top.evidence["saturating_layers"], 3)
