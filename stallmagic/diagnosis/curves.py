@@ -53,12 +53,27 @@ def _at_chance(s: Signals) -> float:
 
 
 def _unfitted(s: Signals) -> float:
-    """0..1: the network does not even fit its training rows: its best training accuracy stays 0.1 to 0.3 below
-    what a quick baseline reaches on validation (0 without a baseline)."""
+    """0..1: the network does not even fit what a quick model generalizes to: its best training accuracy stays
+    0.1 to 0.3 below the baseline's validation accuracy, or (regression) its R² stays 0.2 to 0.5 below the
+    baseline's (0 without a baseline)."""
     probe = s.probe
-    if s.acc is None or s.acc.n == 0 or probe is None or probe.val_score is None or s.metric.kind != "accuracy":
+    if probe is None or probe.val_score is None:
         return 0.0
-    return ramp(probe.val_score - s.acc.best, 0.1, 0.3)
+    if s.metric.kind == "accuracy" and s.acc is not None and s.acc.n:
+        return ramp(probe.val_score - s.acc.best, 0.1, 0.3)
+    if s.task == "regression" and s.shortfall is not None:
+        return ramp(s.shortfall, 0.2, 0.5)
+    return 0.0
+
+
+def _swinging(s: Signals) -> float:
+    """0..1: validation accuracy that swings back and forth: most steps reverse direction (0.5 to 0.7 of them)
+    and the epoch-to-epoch noise is large in accuracy units (0.03 to 0.08), far beyond what a validation set's
+    sampling explains."""
+    curve = s.val_acc
+    if curve is None or curve.n < 6 or not math.isfinite(curve.noise):
+        return 0.0
+    return ramp(curve.direction_changes(), 0.5, 0.7) * ramp(curve.noise, 0.03, 0.08)
 
 
 def _gap_series(s: Signals) -> np.ndarray | None:
@@ -81,7 +96,8 @@ def lr_too_high(run: Run, s: Signals) -> Finding | None:
     an uninformed guess (1.2x to 2x ln k: the first steps overshot); the network failing to fit even its
     training rows, 0.1 to 0.3 below what a quick baseline reaches on validation. Confidence =
     symptom x (0.3 + 0.65 x suspicion), where suspicion ramps with the learning rate from 3x to 30x its usual
-    value.
+    value; or, at the usual rate, 0.35 when validation accuracy swings back and forth (``_swinging``): steps that
+    suit most models overshoot for this one.
     """
     loss = s.loss
     if loss is None or (loss.n < 2 and loss.first_nonfinite is None):
@@ -96,10 +112,13 @@ def lr_too_high(run: Run, s: Signals) -> Finding | None:
     zigzag = ramp(loss.direction_changes(), 0.45, 0.7) * ramp(swings, 0.05, 0.2)
     overshoot = ramp(loss.first / ref, 1.2, 2.0) if ref and loss.n else 0.0
     unlearned = _unfitted(s)
-    symptom = max(diverged, rising, collapse, zigzag, overshoot, unlearned)
+    swinging = _swinging(s)
+    symptom = max(diverged, rising, collapse, zigzag, overshoot, unlearned, swinging)
     if symptom <= 0:
         return None
     suspicion = ramp(math.log10(factor), math.log10(3), math.log10(30)) if factor else 0.0
+    if suspicion <= 0 and swinging >= 0.5:
+        suspicion = 0.35  # at the usual rate, but validation swings back and forth: too high for this model
     if suspicion <= 0 and not diverged:
         return None  # at its usual rate the learning rate is not the suspect (a NaN loss still earns a hint)
     conf = symptom * (0.3 + 0.65 * suspicion)
@@ -110,6 +129,7 @@ def lr_too_high(run: Run, s: Signals) -> Finding | None:
         (zigzag, "the training loss zig-zags"),
         (overshoot, f"the first epoch's loss ({num(loss.first)}) overshot far above a blind guess ({num(ref)})"),
         (unlearned, "the network does not even fit its training rows"),
+        (swinging, "validation accuracy swings back and forth from epoch to epoch"),
     ]
     what = max(signs, key=lambda sign: sign[0])[1]
     ev = {
@@ -187,7 +207,7 @@ def batch_size(run: Run, s: Signals) -> Finding | None:
     """A pathological batch size.
 
     * One or two updates per epoch (the batch holds nearly all rows) and fewer than 500 updates in all, while
-      the loss is still improving or validation stays below the baseline: 0.6-0.9.
+      validation stays below the baseline, or the loss is still improving short of it: 0.6-0.9.
     * Tiny batches (at most 4 rows on at least 200 rows) with a noisy validation curve: 0.55.
     """
     fit = run.fit
@@ -198,6 +218,8 @@ def batch_size(run: Run, s: Signals) -> Finding | None:
     shortfall = s.shortfall
     short = ramp(shortfall, 0.03, 0.15) if shortfall is not None else 0.0
     still = 1.0 if s.loss.improving() else 0.0
+    if shortfall is not None and shortfall < 0.03:
+        still = 0.0  # already level with the baseline: the few steps were enough
     if steps <= 2 and (n is None or n >= 64) and updates < 500:
         hurt = max(still * 0.7, short)
         if hurt <= 0:

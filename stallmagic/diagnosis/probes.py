@@ -58,7 +58,6 @@ class ProbeResult:
 
 
 def _prepare(x_train: np.ndarray, x_val: np.ndarray | None, seed: int):
-    from sklearn.decomposition import PCA
     from sklearn.preprocessing import StandardScaler
 
     x_train = np.asarray(x_train, dtype=np.float64).reshape(len(x_train), -1)
@@ -75,10 +74,18 @@ def _prepare(x_train: np.ndarray, x_val: np.ndarray | None, seed: int):
     x_train = scaler.transform(x_train)
     x_val = scaler.transform(x_val) if x_val is not None else None
     if x_train.shape[1] > MAX_FEATURES:
-        pca = PCA(n_components=min(MAX_FEATURES // 4, len(x_train) - 1), svd_solver="randomized", random_state=seed)
+        pca = _pca(min(MAX_FEATURES // 4, len(x_train) - 1), seed)
         x_train = pca.fit_transform(x_train)
         x_val = pca.transform(x_val) if x_val is not None else None
     return x_train, x_val
+
+
+def _pca(components: int, seed: int):
+    """Randomized PCA with two power iterations: the leading components of wide inputs (images) in a quarter of
+    the time of scikit-learn's default seven, which matters for a probe and not for its result."""
+    from sklearn.decomposition import PCA
+
+    return PCA(components, svd_solver="randomized", iterated_power=2, random_state=seed)
 
 
 def _subsample(n: int, cap: int, rng: np.random.Generator, y: np.ndarray | None = None) -> np.ndarray:
@@ -248,7 +255,7 @@ class DomainShift:
 
 
 #: Rows of each split the domain classifier looks at, at most.
-DOMAIN_ROWS = 1000
+DOMAIN_ROWS = 600
 
 
 def domain_auc(x_train: np.ndarray, x_val: np.ndarray, *, seed: int = 0) -> DomainShift | None:
@@ -274,13 +281,11 @@ def domain_auc(x_train: np.ndarray, x_val: np.ndarray, *, seed: int = 0) -> Doma
     difference = np.abs(b.mean(axis=0) - a.mean(axis=0))
     top = np.argsort(-difference)[:3]
     if a.shape[1] > MAX_FEATURES:  # wide inputs (images): the principal components carry the shift
-        from sklearn.decomposition import PCA
-
-        pca = PCA(MAX_FEATURES // 4, random_state=seed).fit(a)
+        pca = _pca(min(MAX_FEATURES // 4, len(a) - 1), seed).fit(a)
         a, b = pca.transform(a), pca.transform(b)
     x = np.concatenate([a, b])
     y = np.concatenate([np.zeros(len(a)), np.ones(len(b))])
-    model = HistGradientBoostingClassifier(max_iter=60, random_state=seed)
+    model = HistGradientBoostingClassifier(max_iter=40, random_state=seed)
     proba = cross_val_predict(model, x, y, cv=StratifiedKFold(3, shuffle=True, random_state=seed),
                               method="predict_proba")[:, 1]  # fmt: skip
     return DomainShift(

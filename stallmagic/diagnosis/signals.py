@@ -237,30 +237,43 @@ class Signals:
         return "validation accuracy" if self.judged is self.val_acc else "training accuracy"
 
     @cached_property
+    def network_score(self) -> tuple[str, float] | None:
+        """What the network reached, in the baseline's units: ``(name, value)``.
+
+        Classification: the best of :attr:`judged` (accuracy). Regression: the R² of the final predictions on
+        validation (training without validation), which the quick ridge/k-NN baseline is scored in too.
+        """
+        if self.metric.kind == "accuracy" and self.judged is not None:
+            return self.judged_name, self.judged.best
+        if self.task == "regression" and self.network_r2 is not None:
+            where = "validation" if self.m.val_pred is not None else "training"
+            return f"{where} R²", self.network_r2
+        return None
+
+    @cached_property
     def shortfall(self) -> float | None:
-        """How far the best of :attr:`judged` stays below the cheap baseline (positive = below), or ``None``.
+        """How far :attr:`network_score` stays below the cheap baseline (positive = below), or ``None``.
 
         Without validation the baseline is scored on a quarter of the training rows it did not train on, so a
-        network whose *training* accuracy stays below it cannot even fit what a quick model generalizes to.
+        network whose *training* score stays below it cannot even fit what a quick model generalizes to.
         """
-        probe, curve = self.probe, self.judged
-        if curve is None or probe is None or probe.val_score is None or self.metric.kind != "accuracy":
+        probe, score = self.probe, self.network_score
+        if score is None or probe is None or probe.val_score is None:
             return None
-        return probe.val_score - curve.best
+        return probe.val_score - score[1]
 
     def shortfall_evidence(self) -> dict:
         """The numbers behind :attr:`shortfall`, for a finding's evidence (empty without a shortfall)."""
         if self.shortfall is None:
             return {}
-        key = "val_accuracy_best" if self.judged_name.startswith("validation") else "train_accuracy_best"
-        return {key: round(self.judged.best, 4), "baseline_accuracy": round(self.probe.val_score, 4)}
+        name, value = self.network_score
+        key = name.replace(" ", "_").replace("²", "2") + ("_best" if "accuracy" in name else "")
+        return {key: round(value, 4), "baseline": round(self.probe.val_score, 4)}
 
     def shortfall_words(self) -> str:
         """``validation accuracy (0.61) is below a quick logistic regression (0.93)``, for a sentence."""
-        return (
-            f"{self.judged_name} ({self.judged.best:.3g}) is below a quick {self.probe.model_name} "
-            f"({self.probe.val_score:.3g})"
-        )
+        name, value = self.network_score
+        return f"{name} ({value:.3g}) is below a quick {self.probe.model_name} ({self.probe.val_score:.3g})"
 
     # ------------------------------------------------------------------ task and labels
 
