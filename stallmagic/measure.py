@@ -301,6 +301,7 @@ def _probe_moments(run, model, probe, final, layers, relus, activations, xb, yb,
     moments = [("end", final)]
     if run.initial_weights is not None:
         moments.insert(0, ("start", run.initial_weights))
+    start_values = None
     try:
         warnings.filterwarnings("ignore", message="The structure of `inputs`")
         for when, weights in moments:
@@ -312,7 +313,15 @@ def _probe_moments(run, model, probe, final, layers, relus, activations, xb, yb,
             grads = tape.gradient(loss, [k.value if hasattr(k, "value") else k for k in kernels])
             probe.loss[when] = float(loss)
             probe.grad_norms[when] = [float(tf.norm(g)) if g is not None else 0.0 for g in grads]
-            probe.weight_norms[when] = [float(np.linalg.norm(k.numpy())) for k in kernels]
+            values = [np.array(k.numpy()) for k in kernels]
+            probe.weight_norms[when] = [float(np.linalg.norm(v)) for v in values]
+            if when == "start":
+                start_values = values
+            elif start_values is not None:
+                probe.weight_change = [
+                    float(np.linalg.norm(v - v0) / max(np.linalg.norm(v0), 1e-12))
+                    for v, v0 in zip(values, start_values, strict=False)
+                ]
             if activations is not None:
                 outs = activations(xb, training=False)
                 outs = outs if isinstance(outs, (list, tuple)) else [outs]

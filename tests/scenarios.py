@@ -322,6 +322,144 @@ def dying_relu():
     return model, dict(x=x, y=y, validation_split=0.2, epochs=8, batch_size=32)
 
 
+# ---------------------------------------------------------------------- classes that real programs revealed
+# (written from scratch for each class; none is a copy of a benchmark program)
+
+
+def separate_activation_softmax_one_unit():
+    import keras
+
+    x, y = _cancer()
+    xt, xv, yt, yv = _split(x, y)
+    model = keras.Sequential([
+        keras.Input((30,)), keras.layers.Dense(16), keras.layers.Activation("relu"),
+        keras.layers.Dense(1), keras.layers.Activation("softmax"),
+    ])  # fmt: skip
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=6, batch_size=32)
+
+
+def healthy_per_position_map():
+    import keras
+
+    rng = np.random.default_rng(0)
+    x = rng.random((1500, 6, 6, 1)).astype("float32")
+    y = (x[:, 1:5, 1:5, :] > 0.6).astype("float32")  # one 0/1 target per cell of a 4x4 map
+    model = keras.Sequential([
+        keras.Input((6, 6, 1)), keras.layers.Conv2D(16, 3, activation="relu"), keras.layers.Conv2D(1, 1),
+        keras.layers.Activation("sigmoid"),
+    ])  # fmt: skip
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x, y=y, validation_split=0.2, epochs=15, batch_size=32)
+
+
+def no_validation_lr_too_high():
+    import keras
+
+    x, y = _shuffle(*_digits())
+    model = _mlp(64, 10, (64, 64))
+    model.compile(optimizer=keras.optimizers.RMSprop(0.5), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model, dict(x=x, y=y, epochs=8, batch_size=32)
+
+
+def sparse_labels_scaled():
+    x, y = _shuffle(*_digits())
+    model = _mlp(64, 10, (64,))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x, y=y / 10.0, validation_split=0.2, epochs=5, batch_size=32)  # "normalized" labels
+
+
+def binary_loss_on_softmax():
+    from sklearn.datasets import load_wine
+
+    x, y = load_wine(return_X_y=True)
+    x = ((x - x.mean(axis=0)) / x.std(axis=0)).astype("float32")
+    model = _mlp(13, 3, (16,))
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    xs, ys = _shuffle(x, np.eye(3, dtype="float32")[y])
+    return model, dict(x=xs, y=ys, validation_split=0.25, epochs=10, batch_size=16)
+
+
+def unscaled_targets():
+    import keras
+    from sklearn.datasets import make_regression
+
+    x, y = make_regression(n_samples=1500, n_features=8, n_informative=6, noise=5.0, random_state=0)
+    y = 20_000 + 40 * y  # prices in the tens of thousands
+    model = _mlp(8, 1, (32,), out="linear")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse", metrics=["mae"])
+    return model, dict(x=x.astype("float32"), y=y.astype("float32"), validation_split=0.2, epochs=10, batch_size=32)
+
+
+def train_longer():
+    import keras
+
+    x, y = _shuffle(*_digits())
+    model = _mlp(64, 10, (32,))
+    model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.5), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model, dict(x=x, y=y, validation_split=0.2, epochs=8, batch_size=64)
+
+
+def distribution_shift():
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    xt, xv, yt, yv = _split(x.astype("float32"), y)
+    model = _mlp(64, 10, (64,))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    # the training pixels are scaled to [0, 1]; the validation pixels were forgotten (0..16)
+    return model, dict(x=xt / 16.0, y=yt, validation_data=(xv, yv), epochs=10, batch_size=32)
+
+
+def healthy_low_cardinality():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 5, (2000, 2)).astype("float32")  # two small counts: rows repeat by chance
+    y = ((x[:, 0] + x[:, 1] + rng.normal(0, 0.3, 2000)) > 4).astype("int64")
+    model = _mlp(2, 1, (16,), out="sigmoid")
+    model.compile(optimizer=keras_adam(0.01), loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x, y=y, validation_split=0.2, epochs=15, batch_size=32)
+
+
+def keras_adam(lr):
+    import keras
+
+    return keras.optimizers.Adam(lr)
+
+
+def healthy_tiny_training_set():
+    from sklearn.datasets import load_iris
+
+    x, y = load_iris(return_X_y=True)
+    x = ((x - x.mean(axis=0)) / x.std(axis=0)).astype("float32")
+    xt, xv, yt, yv = _split(x, y, frac=0.7)  # 45 training rows, 15 per class
+    model = _mlp(4, 3, (16,))
+    model.compile(optimizer=keras_adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=40, batch_size=8)
+
+
+def healthy_hard_overlapping_classes():
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=2000, n_features=10, n_informative=4, class_sep=0.6, flip_y=0.0,
+                               random_state=5)
+    model = _mlp(10, 1, (32,), out="sigmoid")
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x.astype("float32"), y=y, validation_split=0.25, epochs=15, batch_size=32)
+
+
+def vanishing_tanh_small_init():
+    import keras
+
+    x, y = _cancer()
+    xt, xv, yt, yv = _split(x, y)
+    init = keras.initializers.RandomNormal(stddev=0.01, seed=0)
+    model = _mlp(30, 1, (32,) * 5, out="sigmoid", activation="tanh", kernel_initializer=init)
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=8, batch_size=32)
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in [
@@ -350,6 +488,21 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("vanishing_gradient", "vanishing_gradient", vanishing_gradient, "10 sigmoid layers"),
         Scenario("exploding_gradient", "exploding_gradient", exploding_gradient, "6 linear layers, N(0, 1.5) init"),
         Scenario("dying_relu", "dying_relu", dying_relu, "ReLU layers with bias -3"),
+        Scenario("separate_activation_softmax_one_unit", "loss_mismatch", separate_activation_softmax_one_unit,
+                 "Dense(1) then Activation('softmax')"),
+        Scenario("healthy_per_position_map", None, healthy_per_position_map, "a 0/1 target per cell of a map"),
+        Scenario("no_validation_lr_too_high", "lr_too_high", no_validation_lr_too_high, "RMSprop at 0.5, no val"),
+        Scenario("sparse_labels_scaled", "loss_mismatch", sparse_labels_scaled, "labels divided by 10"),
+        Scenario("binary_loss_on_softmax", "loss_mismatch", binary_loss_on_softmax, "binary CE on 3-class softmax"),
+        Scenario("unscaled_targets", "unscaled_targets", unscaled_targets, "regression targets around 20,000"),
+        Scenario("train_longer", "train_longer", train_longer, "SGD, 8 epochs, still climbing"),
+        Scenario("distribution_shift", "distribution_shift", distribution_shift, "validation pixels not scaled"),
+        Scenario("healthy_low_cardinality", None, healthy_low_cardinality, "two small counts: rows repeat"),
+        Scenario("healthy_tiny_training_set", None, healthy_tiny_training_set, "45 iris rows"),
+        Scenario("healthy_hard_overlapping_classes", None, healthy_hard_overlapping_classes,
+                 "make_classification with class_sep=0.6"),
+        Scenario("vanishing_tanh_small_init", "vanishing_gradient", vanishing_tanh_small_init,
+                 "5 tanh layers, N(0, 0.01) init"),
     ]
 }
 
@@ -489,6 +642,114 @@ def ho_healthy_overlapping_moons():
     return model, dict(x=x.astype("float32"), y=y, validation_split=0.2, epochs=25)
 
 
+# held-out variants of the classes that real programs revealed (written before their first run; never tuned to)
+
+
+def ho_relu_output_layer_functional():
+    import keras
+    from sklearn.datasets import load_wine
+
+    x, y = load_wine(return_X_y=True)
+    x = ((x - x.mean(axis=0)) / x.std(axis=0)).astype("float32")
+    xt, xv, yt, yv = _split(x, y)
+    inputs = keras.Input((13,))
+    h = keras.layers.Activation("tanh")(keras.layers.Dense(16)(inputs))
+    outputs = keras.layers.Activation("relu")(keras.layers.Dense(3)(h))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=15, batch_size=16)
+
+
+def ho_no_validation_softmax_one_unit():
+    import keras
+
+    x, y = _cancer()
+    model = keras.Sequential([keras.Input((30,)), keras.layers.Dense(8), keras.layers.Activation("relu"),
+                              keras.layers.Dense(1), keras.layers.Activation("softmax")])  # fmt: skip
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x, y=y, epochs=6, batch_size=16)
+
+
+def ho_sigmoid_output_for_raw_targets():
+    from sklearn.datasets import load_diabetes
+
+    x, y = load_diabetes(return_X_y=True)
+    model = _mlp(10, 1, (32,), out="sigmoid")
+    model.compile(optimizer="adam", loss="mse")
+    return model, dict(x=x.astype("float32"), y=y.astype("float32"), validation_split=0.2, epochs=10)
+
+
+def ho_plus_minus_one_labels_sparse():
+    x, y = _cancer()
+    model = _mlp(30, 2, (16,))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    xs, ys = _shuffle(x, 2 * y - 1)  # SVM-style labels: -1 and +1
+    return model, dict(x=xs, y=ys, validation_split=0.2, epochs=5, batch_size=32)
+
+
+def ho_unscaled_targets_offset():
+    from sklearn.datasets import make_friedman1
+
+    x, y = make_friedman1(n_samples=1500, noise=0.5, random_state=1)
+    model = _mlp(10, 1, (64,), out="linear")
+    model.compile(optimizer="sgd", loss="mse")
+    return model, dict(x=x.astype("float32"), y=(900 * y + 4000).astype("float32"), validation_split=0.25,
+                       epochs=8, batch_size=32)  # fmt: skip
+
+
+def ho_train_longer_rmsprop():
+    import keras
+
+    x, y = _shuffle(*_digits())
+    model = _mlp(64, 10, (32,), activation="tanh")
+    model.compile(optimizer=keras.optimizers.RMSprop(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model, dict(x=x, y=y, validation_split=0.25, epochs=5, batch_size=256)
+
+
+def ho_validation_left_unscaled():
+    from sklearn.datasets import load_breast_cancer
+
+    x, y = load_breast_cancer(return_X_y=True)
+    xt, xv, yt, yv = _split(x.astype("float32"), y)
+    mean, std = xt.mean(axis=0), xt.std(axis=0)
+    model = _mlp(30, 1, (16,), out="sigmoid")
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=(xt - mean) / std, y=yt, validation_data=(xv, yv), epochs=15, batch_size=32)
+
+
+def ho_healthy_per_step_labels():
+    import keras
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(1200, 12, 2)).astype("float32")
+    y = (x[..., 0] > 0.5).astype("int64") + (x[..., 1] > 0.5).astype("int64")  # a class per step: 0, 1 or 2
+    model = keras.Sequential([keras.Input((12, 2)), keras.layers.Conv1D(16, 1, activation="relu"),
+                              keras.layers.Dense(3, activation="softmax")])  # fmt: skip
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x, y=y, validation_split=0.2, epochs=12, batch_size=32)
+
+
+def ho_healthy_categorical_counts():
+    rng = np.random.default_rng(4)
+    x = np.c_[rng.integers(0, 3, 2500), rng.integers(0, 4, 2500)].astype("float32")  # 12 distinct rows
+    y = ((x[:, 0] == 2) | (x[:, 1] == 0)).astype("int64")
+    model = _mlp(2, 1, (16,), out="sigmoid")
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x, y=y, validation_split=0.2, epochs=20, batch_size=64)
+
+
+def ho_vanishing_sigmoid_small_init():
+    import keras
+
+    x, y = _shuffle(*_digits())
+    init = keras.initializers.RandomNormal(stddev=0.02, seed=1)
+    model = _mlp(64, 10, (48,) * 6, activation="sigmoid", kernel_initializer=init)
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model, dict(x=x, y=y, validation_split=0.2, epochs=6, batch_size=32)
+
+
 HELDOUT: dict[str, Scenario] = {
     s.name: s
     for s in [
@@ -505,5 +766,22 @@ HELDOUT: dict[str, Scenario] = {
         Scenario("ho_healthy_regression", None, ho_healthy_regression, "diabetes regression, MSE"),
         Scenario("ho_healthy_imbalanced_easy", None, ho_healthy_imbalanced_easy, "'is it a 0?' 10:90, easy"),
         Scenario("ho_healthy_overlapping_moons", None, ho_healthy_overlapping_moons, "moons with heavy overlap"),
+        Scenario("ho_relu_output_layer_functional", "loss_mismatch", ho_relu_output_layer_functional,
+                 "Functional, Activation('relu') output layer, sparse CE"),
+        Scenario("ho_no_validation_softmax_one_unit", "loss_mismatch", ho_no_validation_softmax_one_unit,
+                 "softmax layer on one unit, no validation"),
+        Scenario("ho_sigmoid_output_for_raw_targets", "loss_mismatch", ho_sigmoid_output_for_raw_targets,
+                 "sigmoid output, diabetes targets 25-346"),
+        Scenario("ho_plus_minus_one_labels_sparse", "loss_mismatch", ho_plus_minus_one_labels_sparse,
+                 "labels -1/+1 with a sparse loss"),
+        Scenario("ho_unscaled_targets_offset", "unscaled_targets", ho_unscaled_targets_offset,
+                 "friedman1 targets x900 + 4000, SGD"),
+        Scenario("ho_train_longer_rmsprop", "train_longer", ho_train_longer_rmsprop, "5 epochs of 6 batches"),
+        Scenario("ho_validation_left_unscaled", "distribution_shift", ho_validation_left_unscaled,
+                 "training standardized, validation raw"),
+        Scenario("ho_healthy_per_step_labels", None, ho_healthy_per_step_labels, "a class per sequence step"),
+        Scenario("ho_healthy_categorical_counts", None, ho_healthy_categorical_counts, "12 distinct input rows"),
+        Scenario("ho_vanishing_sigmoid_small_init", "vanishing_gradient", ho_vanishing_sigmoid_small_init,
+                 "6 sigmoid layers, N(0, 0.02) init, SGD"),
     ]
 }

@@ -76,6 +76,21 @@ def _swinging(s: Signals) -> float:
     return ramp(curve.direction_changes(), 0.5, 0.7) * ramp(curve.noise, 0.03, 0.08)
 
 
+def _spiking(s: Signals) -> float:
+    """0..1: a training loss that jumps back up: epochs (after the first quarter) where it climbs to 1.5x or more
+    of the lowest value reached before them, by at least a tenth of its whole descent. One spike is a hint, four
+    count fully; a healthy loss, even noisy with small batches, keeps near its running minimum."""
+    loss = s.loss
+    if loss is None or loss.n < 6:
+        return 0.0
+    f = loss.finite
+    low = np.minimum.accumulate(f)[:-1]
+    rise = f[1:] - low
+    descent = max(float(f[0] - f.min()), 1e-12)
+    spikes = (f[1:] >= 1.5 * np.maximum(low, 1e-12)) & (rise >= 0.1 * descent)
+    return ramp(int(spikes[len(f) // 4 :].sum()), 0, 4)
+
+
 def _gap_series(s: Signals) -> np.ndarray | None:
     if s.acc is None or s.val_acc is None:
         return None
@@ -96,8 +111,8 @@ def lr_too_high(run: Run, s: Signals) -> Finding | None:
     an uninformed guess (1.2x to 2x ln k: the first steps overshot); the network failing to fit even its
     training rows, 0.1 to 0.3 below what a quick baseline reaches on validation. Confidence =
     symptom x (0.3 + 0.65 x suspicion), where suspicion ramps with the learning rate from 3x to 30x its usual
-    value; or, at the usual rate, 0.35 when validation accuracy swings back and forth (``_swinging``): steps that
-    suit most models overshoot for this one.
+    value; or, at the usual rate, 0.35 when validation accuracy swings back and forth (``_swinging``) or the
+    training loss spikes back up (``_spiking``): steps that suit most models overshoot for this one.
     """
     loss = s.loss
     if loss is None or (loss.n < 2 and loss.first_nonfinite is None):
@@ -113,12 +128,13 @@ def lr_too_high(run: Run, s: Signals) -> Finding | None:
     overshoot = ramp(loss.first / ref, 1.2, 2.0) if ref and loss.n else 0.0
     unlearned = _unfitted(s)
     swinging = _swinging(s)
-    symptom = max(diverged, rising, collapse, zigzag, overshoot, unlearned, swinging)
+    spiking = _spiking(s)
+    symptom = max(diverged, rising, collapse, zigzag, overshoot, unlearned, swinging, spiking)
     if symptom <= 0:
         return None
     suspicion = ramp(math.log10(factor), math.log10(3), math.log10(30)) if factor else 0.0
-    if suspicion <= 0 and swinging >= 0.5:
-        suspicion = 0.35  # at the usual rate, but validation swings back and forth: too high for this model
+    if suspicion <= 0 and max(swinging, spiking) >= 0.5:
+        suspicion = 0.35  # at the usual rate, but training is unstable: the rate is too high for this model
     if suspicion <= 0 and not diverged:
         return None  # at its usual rate the learning rate is not the suspect (a NaN loss still earns a hint)
     conf = symptom * (0.3 + 0.65 * suspicion)
@@ -130,6 +146,7 @@ def lr_too_high(run: Run, s: Signals) -> Finding | None:
         (overshoot, f"the first epoch's loss ({num(loss.first)}) overshot far above a blind guess ({num(ref)})"),
         (unlearned, "the network does not even fit its training rows"),
         (swinging, "validation accuracy swings back and forth from epoch to epoch"),
+        (spiking, "the training loss keeps jumping back up to 1.5x its lowest value and more"),
     ]
     what = max(signs, key=lambda sign: sign[0])[1]
     ev = {

@@ -184,8 +184,10 @@ def insufficient_data(run: Run, s: Signals) -> Finding | None:
     """Too few training rows: validation would still improve with more data.
 
     Reads the cheap probe's learning curve (validation score at 25 %, 50 % and 100 % of the training sample).
-    The gain over the last doubling must exceed both 0.02 and twice its binomial standard error
-    (sqrt(p(1 - p) / n_val)). Confidence ramps with that gain (0.02 to 0.08), and with the network's own gap
+    The gain over the last doubling must exceed 0.02, twice its binomial standard error (sqrt(2 p(1 - p) / n_val))
+    and twice the spread of the half-size score over three draws of the half (tiny training sets: the curve is
+    then too noisy to read). Confidence ramps with the gain per doubling over the whole curve (0 to 0.08; the
+    curve's slope in log rows, steadier than one pair of points), and with the network's own gap
     (training accuracy well above validation) or a small number of rows per class (fewer than 50).
     """
     probe = s.probe
@@ -195,20 +197,23 @@ def insufficient_data(run: Run, s: Signals) -> Finding | None:
     n_val = len(s.m.val.y) if s.m.val is not None and s.m.val.y is not None else max(10, probe.n_train // 3)
     p = min(0.99, max(0.01, probe.val_score))
     se = math.sqrt(2 * p * (1 - p) / max(1, min(n_val, 1500)))
-    if gain is None or gain < max(0.02, 2 * se):
+    spread = probe.curve_spread or 0.0  # on tens of rows, which half was drawn moves the score as much as the data
+    if gain is None or gain < max(0.02, 2 * se, 2 * spread):
         return None
     n_train = run.fit.n_train or probe.n_train
     k = s.n_classes or 1
     per_class = n_train / k if s.task == "classification" else None
     gap = s.acc.last - s.val_acc.last if s.acc is not None and s.val_acc is not None and s.val_acc.n else None
     small = ramp(per_class, 100, 20) if per_class is not None else ramp(n_train, 2000, 200)
-    conf = ramp(gain, 0.0, 0.08) * (0.4 + 0.3 * small + 0.3 * ramp(gap, 0.05, 0.2))
+    rate = max(gain, probe.gain_per_doubling() or gain)
+    conf = ramp(rate, 0.0, 0.08) * (0.4 + 0.3 * small + 0.3 * ramp(gap, 0.05, 0.2))
     if run.model is not None and n_train:
         conf *= 0.85 + 0.15 * ramp(run.model.trainable_params / n_train, 1, 20)
     ev = {
         "n_train": n_train,
         "learning_curve": [[int(a), round(b, 4)] for a, b in probe.curve],
         "gain_last_doubling": round(gain, 4),
+        "gain_per_doubling": round(rate, 4),
         "probe_model": probe.model_name,
     }
     if per_class is not None:

@@ -33,40 +33,67 @@ def _stalled(s: Signals) -> float:
 
 
 def vanishing_gradient(run: Run, s: Signals) -> Finding | None:
-    """Gradients shrink layer by layer: the first layer's kernel gradient, relative to its weights, is at most
-    1/1000 of the last layer's (at the starting weights), and training stalled. Confidence ramps with the
-    shrink factor (1e-3 to 1e-6), scaled by how little the loss moved."""
+    """Gradients shrink layer by layer, so the early layers barely learn, and training stalled.
+
+    Two signs, the stronger counts: at the starting weights, the first layer's kernel gradient (relative to its
+    weights) is at most 1/1000 of the last layer's (severity ramps from 1e-3 to 1e-6); or, over the whole fit,
+    training moved the first layer's kernel at most 1/100 as far (relative to its size) as the last layer's
+    (1e-2 to 1e-4); or the hidden layers are flat: their gradients at most 1/1000 of their weights at the start
+    and training moved them by at most 1/1000 of their size (1e-3 to 1e-5). The last signs catch saturating
+    activations with small initializations, where at the start *every* gradient is tiny, the output layer's
+    included (healthy networks start near 0.1 and move by about their own size). Confidence = (0.55 + 0.4 x severity) x
+    (0.4 + 0.6 x how little the loss moved).
+    """
     g = s.m.gradients
     if g is None or "start" not in g.grad_norms or len(g.layers) < 3:
         return None
     grads, weights = np.array(g.grad_norms["start"]), np.array(g.weight_norms["start"])
     rel = grads / np.maximum(weights, 1e-12)
-    if rel[-1] <= 0:
-        return None
-    ratio = float(rel[0] / rel[-1])
-    if ratio > 1e-3:
+    ratio = float(rel[0] / rel[-1]) if rel[-1] > 0 else math.nan
+    moved = g.weight_change
+    move_ratio = float(moved[0] / moved[-1]) if len(moved) == len(g.layers) and moved[-1] > 1e-6 else math.nan
+    # Flat: the hidden layers' gradients are tiny from the start and training barely moved them at all.
+    hidden_grad = float(np.median(rel[:-1]))
+    hidden_moved = float(np.median(moved[:-1])) if len(moved) == len(g.layers) else math.nan
+    flat = ramp(-math.log10(max(hidden_moved, 1e-12)), 3, 5) if hidden_grad <= 1e-3 and hidden_moved >= 0 else 0.0
+    severity = max(
+        ramp(-math.log10(ratio), 3, 6) if ratio > 0 else 0.0,
+        ramp(-math.log10(move_ratio), 2, 4) if move_ratio > 0 else (1.0 if move_ratio == 0 else 0.0),
+        flat,
+    )
+    if severity <= 0:
         return None
     stalled = _stalled(s)
     if stalled <= 0:
         return None
-    hidden = (run.model.layers[:-1] if run.model else [])  # the output's sigmoid is not in the gradient's way
+    hidden = run.model.layers[:-1] if run.model else []  # the output's sigmoid is not in the gradient's way
     saturating = [layer.name for layer in hidden if layer.activation in _SATURATING]
-    conf = (0.55 + 0.4 * ramp(-math.log10(max(ratio, 1e-12)), 3, 6)) * (0.4 + 0.6 * stalled)
+    signs = []
+    if ratio == ratio and ratio <= 1e-3:
+        signs.append(f"at the start the first layer's gradient (relative to its weights) is {ratio:.1e} times the "
+                     "last layer's")  # fmt: skip
+    if move_ratio == move_ratio and move_ratio <= 1e-2:
+        signs.append(f"training moved the first layer {move_ratio:.1e} times as far as the last")
+    if flat > 0:
+        signs.append(f"the hidden layers' gradients are {hidden_grad:.1e} of their weights and training moved them by "
+                     f"{hidden_moved:.1e} of their size")  # fmt: skip
     return Finding(
         "vanishing_gradient",
         "Vanishing gradients",
-        f"At the start of training, the first layer's gradient (relative to its weights) is {ratio:.1e} times the "
-        f"last layer's: the signal fades through {len(g.layers)} layers"
+        f"{'; '.join(signs).capitalize()}: the signal fades through {len(g.layers)} layers"
         f"{f' of saturating activations ({len(saturating)} sigmoid/tanh)' if saturating else ''}, so the early "
         "layers barely learn and the loss stalls. Use ReLU-family activations with He initialization, batch "
         "normalization, or residual connections.",
         {
             "first_to_last_gradient_ratio": ratio,
+            "first_to_last_weight_change": move_ratio,
+            "hidden_gradient_to_weight": hidden_grad,
+            "hidden_weight_change": hidden_moved,
             "layers": len(g.layers),
             "saturating_layers": len(saturating),
             "loss_change": round(s.loss.relative_change(), 4) if s.loss else None,
         },
-        conf,
+        (0.55 + 0.4 * severity) * (0.4 + 0.6 * stalled),
     )
 
 

@@ -11,6 +11,8 @@ rows the probe is most confident about, and its ratio to the overall error rate.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..record import Run
@@ -46,11 +48,23 @@ def noise_floor(proba: np.ndarray, labels: np.ndarray) -> tuple[float, float] | 
     return floor, floor / overall
 
 
+def _probe_is_outclassed(s: Signals) -> bool:
+    """The network beats the probe on validation by more than 0.03 and by more than twice the validation set's
+    binomial standard error (sqrt(p(1 - p) / n)): a real margin, not the luck of a small validation set."""
+    if s.shortfall is None or s.m.val is None or s.m.val.y is None:
+        return False
+    p = min(0.99, max(0.01, s.probe.val_score))
+    se = math.sqrt(p * (1 - p) / max(1, len(s.m.val.y)))
+    return -s.shortfall > max(0.03, 2 * se)
+
+
 def label_noise(run: Run, s: Signals) -> Finding | None:
     """A sizable share of training labels look wrong.
 
     The noise rate is estimated by the noise floor (module docstring). Fires when it is at least 5 % and at least
-    0.4 of the overall error rate. Confidence = (0.3 + 0.65 x ramp(floor, 0.05, 0.2)) x ramp(ratio, 0.4, 0.7).
+    0.4 of the overall error rate, and the network does not clearly beat the probe on validation (a weak probe,
+    such as k-NN on raw pixels, disagrees with good labels as evenly as a good probe with bad ones).
+    Confidence = (0.3 + 0.65 x ramp(floor, 0.05, 0.2)) x ramp(ratio, 0.4, 0.7).
     """
     if s.task != "classification":
         return None
@@ -64,6 +78,8 @@ def label_noise(run: Run, s: Signals) -> Finding | None:
     floor, ratio = measured
     if floor < MIN_NOISE or ratio < MIN_FLOOR_RATIO:
         return None
+    if _probe_is_outclassed(s):
+        return None  # the network beats the probe: the probe's disagreements say more about it than the labels
     conf = (0.3 + 0.65 * ramp(floor, MIN_NOISE, 0.2)) * ramp(ratio, MIN_FLOOR_RATIO, 0.7)
     if conf <= 0:
         return None

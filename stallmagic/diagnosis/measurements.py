@@ -38,7 +38,8 @@ class GradientProbe:
     ``layers`` names the layers with trainable kernels, input side first. ``grad_norms[when]`` holds the L2 norm
     of each layer's kernel gradient and ``weight_norms[when]`` the kernel's own norm; ``dead_relu[when]`` maps
     each ReLU layer to the share of its units that output zero for every row of the batch. ``when`` is
-    ``"start"`` (the starting weights) or ``"end"`` (the final weights).
+    ``"start"`` (the starting weights) or ``"end"`` (the final weights). ``weight_change`` holds, per layer, how
+    far training moved its kernel: ``||W_end - W_start|| / ||W_start||`` (empty without starting weights).
     """
 
     layers: list[str] = field(default_factory=list)
@@ -47,6 +48,7 @@ class GradientProbe:
     dead_relu: dict[str, dict[str, float]] = field(default_factory=dict)
     loss: dict[str, float] = field(default_factory=dict)
     batch_rows: int = 0
+    weight_change: list[float] = field(default_factory=list)
 
 
 @dataclass

@@ -5,8 +5,9 @@ linear one and a k-nearest-neighbours one (so that both linearly separable data 
 make_moons are served), and the better one by out-of-fold accuracy is kept. From it:
 
 * the **baseline**: its score on the validation rows, i.e. what a quick model reaches on this data;
-* the **learning curve**: its validation score trained on 25 %, 50 % and 100 % of the sample, which tells whether
-  more data would still help;
+* the **learning curve**: its validation score trained on 25 %, 50 % and 100 % of the sample (the smaller points
+  averaged over three draws, whose spread says how much a gain could be luck), which tells whether more data
+  would still help;
 * **out-of-fold probabilities** for every sampled training row (3-fold), from which cleanlab's confident learning
   (``cleanlab.filter.find_label_issues``) flags the rows whose label looks wrong.
 """
@@ -24,6 +25,8 @@ MAX_ROWS = 1500
 MAX_FEATURES = 256
 #: Learning-curve points, as fractions of the sampled training rows.
 FRACTIONS = (0.25, 0.5, 1.0)
+#: Draws of each smaller learning-curve subset: their spread says how much of a gain is luck of the draw.
+SUBSETS = 3
 #: A row counts as "confidently mislabeled" when the probe gives another class at least this probability.
 CONFIDENT = 0.7
 
@@ -49,12 +52,20 @@ class ProbeResult:
     label_issues: np.ndarray | None = None
     confident_wrong: np.ndarray | None = None
     note: str | None = None
+    curve_spread: float | None = None
 
     def gain_last_doubling(self) -> float | None:
         """Score gained from the 50 % point to the 100 % point of the learning curve."""
         if len(self.curve) < 2:
             return None
         return self.curve[-1][1] - self.curve[-2][1]
+
+    def gain_per_doubling(self) -> float | None:
+        """The learning curve's slope in log2(rows): score gained per doubling, from its first point to its last
+        (steadier than the last doubling alone, which rests on one pair of points)."""
+        if len(self.curve) < 2 or self.curve[-1][0] <= self.curve[0][0]:
+            return None
+        return (self.curve[-1][1] - self.curve[0][1]) / math.log2(self.curve[-1][0] / self.curve[0][0])
 
 
 def _prepare(x_train: np.ndarray, x_val: np.ndarray | None, seed: int):
@@ -199,14 +210,19 @@ def run_probe(
     name, model, oof_score, oof = best
 
     curve = []
+    spread = None
     n = len(y_train)
     for frac in FRACTIONS:
         size = max(10, round(frac * n))
-        idx = np.arange(n) if size >= n else _subsample(n, size, rng, y_train if classification else None)
-        if classification and len(np.unique(y_train[idx])) < 2:
-            continue
-        fitted = clone(model).fit(xt[idx], y_train[idx])
-        curve.append((len(idx), _score(fitted, xv, y_val, task)))
+        scores = []
+        for _ in range(1 if size >= n else SUBSETS):  # smaller subsets: several draws, for their spread
+            idx = np.arange(n) if size >= n else _subsample(n, size, rng, y_train if classification else None)
+            if classification and len(np.unique(y_train[idx])) < 2:
+                continue
+            scores.append(_score(clone(model).fit(xt[idx], y_train[idx]), xv, y_val, task))
+        if scores:
+            curve.append((size if size < n else n, float(np.mean(scores))))
+            spread = float(np.std(scores, ddof=1)) if len(scores) > 1 else spread
     val_score = curve[-1][1] if curve else None
 
     result = ProbeResult(
@@ -216,6 +232,7 @@ def run_probe(
         val_score=val_score,
         curve=curve,
         oof_accuracy=oof_score if math.isfinite(oof_score) else None,
+        curve_spread=spread,
         positions=positions,
         note=holdout_note,
     )

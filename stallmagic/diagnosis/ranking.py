@@ -35,10 +35,11 @@ SYMPTOMS: dict[str, tuple[str, ...]] = {
     "insufficient_data": ("overfitting",),
     "class_imbalance": ("underfitting", "lr_too_low", "optimizer_choice", "train_longer"),
     # broken gradients or units
-    "vanishing_gradient": ("underfitting", "lr_too_low", "optimizer_choice", "dying_relu", "lr_too_high",
-                           "train_longer"),
+    "vanishing_gradient": ("underfitting", "lr_too_low", "optimizer_choice", "lr_too_high", "train_longer"),
     "exploding_gradient": ("lr_too_high", "dying_relu", "underfitting"),
-    "dying_relu": ("underfitting", "lr_too_low", "lr_too_high", "train_longer"),
+    # dead units pass no gradient, so the layers before them look "vanishing"; but units that die *during*
+    # training at a high learning rate are the rate's symptom (lr_too_high lists dying_relu), not its cause
+    "dying_relu": ("underfitting", "lr_too_low", "train_longer", "vanishing_gradient"),
     # an optimization problem keeps accuracy low: "the model cannot fit" is its symptom, not a second cause
     "lr_too_high": ("underfitting", "dying_relu", "overfitting"),
     "lr_too_low": ("underfitting", "train_longer"),
@@ -62,6 +63,14 @@ def rank(findings: list[Finding]) -> list[Finding]:
             if other.confidence >= root.confidence - MARGIN or other.alert:
                 other.explained_by = root.code
                 other.confidence = max(0.0, min(other.confidence, root.confidence - MARGIN))
+    # A root that turned out to be a symptom itself was capped after its own symptoms were: carry the caps down
+    # the chain, so a symptom never ends above the root that explains it.
+    by_code = {f.code: f for f in findings}
+    for _ in findings:
+        for f in findings:
+            root = by_code.get(f.explained_by or "")
+            if root is not None:
+                f.confidence = max(0.0, min(f.confidence, root.confidence - MARGIN))
     return sorted(findings, key=lambda f: (-f.confidence, f.code))
 
 

@@ -153,3 +153,16 @@ def test_vanishing_gradients_with_saturating_activations():
     run = make_run(logs, loss="binary_crossentropy", activation="sigmoid", units=1, layers=layers)
     top = diagnose(run, Measurements(gradients=probe)).findings[0]
     assert top.code == "vanishing_gradient" and math.isclose(top.evidence["saturating_layers"], 3)
+
+
+def test_a_symptom_never_ends_above_the_root_that_explains_it():
+    # optimizer_choice explains underfitting, and is itself explained by vanishing_gradient, found with less
+    # confidence: underfitting must follow its root down the chain
+    findings = [Finding("underfitting", "u", "x", {}, 0.9), Finding("optimizer_choice", "o", "x", {}, 0.92),
+                Finding("vanishing_gradient", "v", "x", {}, 0.8)]  # fmt: skip
+    ranked = rank(findings)
+    assert ranked[0].code == "vanishing_gradient"
+    by_code = {f.code: f for f in ranked}
+    for f in ranked:
+        if f.explained_by:
+            assert f.confidence < by_code[f.explained_by].confidence
