@@ -179,7 +179,11 @@ def summarize(rows: list[dict]) -> dict:
     """The headline figures (README.md) from the per-case rows."""
     buggy = [r for r in rows if r["variant"] == "buggy" and r["status"] != "skipped"]
     counted = [r for r in buggy if r["status"] == "crash" or r.get("reproduced")]
-    controls = [r for r in rows if r["variant"] == "correct" and r["status"] == "ok"]
+    ran = [r for r in rows if r["variant"] == "correct" and r["status"] == "ok"]
+    # A control counts when the authors' fix works: it reaches the reference. A "fixed" program that still falls
+    # short is stuck itself (the fix was partial), and a finding on it is no false alarm; those are listed apart.
+    controls = [r for r in ran if not r.get("reproduced")]
+    stuck_controls = [r for r in ran if r.get("reproduced")]
 
     def alerts(r: dict) -> list[str]:
         return [f["code"] for f in r.get("findings", []) if f["alert"]]
@@ -213,6 +217,9 @@ def summarize(rows: list[dict]) -> dict:
         "crashes": crashes,
         "controls": len(controls),
         "false_alarms": alarms,
+        "false_alarm_cases": [r["case"] for r in controls if alerts(r)],
+        "stuck_controls": [(r["case"], alerts(r)[:2]) for r in stuck_controls],
+        "all_correct_quiet": (sum(1 for r in ran if not alerts(r)), len(ran)),
         "repair1": repaired1,
         "repair3": repaired3,
         "bands": bands,
@@ -234,7 +241,13 @@ def print_summary(s: dict, *, repair: bool) -> None:
     print(f"agree@top3: {_pct(s['agree3'], n)}   (target >= 90%)")
     print(f"missed (healthy or crashed): {_pct(s['missed'], n)}   (target <= 1 in 20); crashes in all runs: "
           f"{s['crashes']}")
-    print(f"controls healthy: {_pct(s['controls'] - s['false_alarms'], s['controls'])}   (target >= 90%)")
+    print(f"controls healthy: {_pct(s['controls'] - s['false_alarms'], s['controls'])}   (target >= 90%)"
+          + (f"; false alarms: {', '.join(s['false_alarm_cases'])}" if s["false_alarm_cases"] else ""))
+    quiet, total = s["all_correct_quiet"]
+    print(f"all correct versions without an alert (working fixes and partial ones): {_pct(quiet, total)}")
+    if s["stuck_controls"]:
+        shown = "; ".join(f"{case} ({', '.join(codes) or 'nothing found'})" for case, codes in s["stuck_controls"])
+        print(f"correct versions that still fall short of the reference (not counted as controls): {shown}")
     if repair:
         print(f"repair@1:   {_pct(s['repair1'], n)}")
         print(f"repair@3:   {_pct(s['repair3'], n)}")

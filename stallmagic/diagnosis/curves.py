@@ -295,6 +295,8 @@ def optimizer_choice(run: Run, s: Signals) -> Finding | None:
     shortfall = s.shortfall
     short = ramp(shortfall, 0.02, 0.15) if shortfall is not None else 0.0
     still = 1.0 if s.loss.improving() else 0.0
+    if shortfall is not None and shortfall < 0.03:
+        still = 0.0  # level with the baseline already: the optimizer got there
     hurt = max(short, 0.6 * still)
     if hurt <= 0:
         return None
@@ -477,52 +479,78 @@ def train_longer(run: Run, s: Signals) -> Finding | None:
 
     The judged curve (validation accuracy, else validation loss, else the training curves) must improve at the
     end beyond its own noise (t >= 2), at no less than 0.3 of its average pace over the run (a converging curve
-    slows far more). Its trend, carried over another half of the epochs run, must promise a
-    real gain: 0.02 accuracy, or 10 % of the loss. An accuracy already within 0.03 of the quick baseline has little
-    left to gain. Confidence = 0.4 + 0.5 x strength, strength being how far the run is behind the baseline (0.03 to
-    0.15) or, without a baseline, how large the promised gain is (0.02 to 0.1 accuracy; 10 % to 40 % of the loss).
+    slows far more). Its trend, carried over another half of the epochs run, must promise a real gain: 0.02
+    accuracy, or 10 % of the loss. A run of two epochs has no noise to judge against: its last step must gain that
+    much on its own. Confidence = 0.4 + 0.5 x strength, strength being the larger of how far the run is behind the
+    quick baseline (0.03 to 0.15) and how large the promised gain is (0.02 to 0.1 accuracy; 10 % to 40 % of the
+    loss; accuracy cannot promise more than the room left below 1). A run level with the quick baseline and still
+    rising is not stuck: a hint at most (below 0.5), unless it ran three epochs or fewer, where a quick model says
+    little about where the network is heading (k-NN cannot count a cell's neighbours, a network can).
     """
-    if run.end != "completed" or run.epochs_done < 3:
+    if run.end != "completed" or run.epochs_done < 2:
         return None
     curve = s.judged or s.val_loss or s.loss
-    if curve is None or curve.n < 3 or curve.first_nonfinite is not None or not curve.improving():
+    if curve is None or curve.n < 2 or curve.first_nonfinite is not None:
         return None
-    # A converging curve still creeps up at its end; one that stopped too soon still climbs at a good share of its
-    # average pace (a saturating curve ends at a tenth of it or less).
-    finite = curve.finite
-    pace = (finite[-1] - finite[0]) / max(1, len(finite) - 1)
-    if pace == 0 or curve.trend.slope / pace < 0.3:
+    slope = _still_climbing(curve)
+    if slope is None:
         return None
     horizon = max(1, run.epochs_done) / 2
-    accuracy = curve.higher_is_better
-    if accuracy:
-        gain = curve.trend.slope * horizon
+    behind = ramp(s.shortfall, 0.03, 0.15)  # 0 without a baseline, or level with it
+    if curve.higher_is_better:
+        room = 1.0 - curve.last if s.metric.kind == "accuracy" else math.inf
+        gain = min(slope * horizon, room)
         if gain < 0.02:
             return None
-        shortfall = s.shortfall
-        if shortfall is not None and shortfall < 0.03:
-            return None
-        strength = ramp(shortfall, 0.03, 0.15) if shortfall is not None else ramp(gain, 0.02, 0.1)
+        strength = max(behind, ramp(gain, 0.02, 0.1))
         promise = f"about {gain:+.3f} {curve.key}"
     else:
-        rel = -curve.trend.slope * horizon / max(abs(curve.last), 1e-12)
+        rel = -slope * horizon / max(abs(curve.last), 1e-12)
         if rel < 0.1:
             return None
-        strength = ramp(rel, 0.1, 0.4)
+        strength = max(behind, ramp(rel, 0.1, 0.4))
         promise = f"about {pct(rel)} lower {curve.key}"
     epochs = run.epochs_done
+    conf = 0.4 + 0.5 * strength
+    if s.shortfall is not None and s.shortfall < 0.03 and epochs > 3:
+        conf = min(conf, 0.45)  # level with what a quick model reaches and still rising: not stuck, a hint
+    how = (
+        f"by {slope:+.3g} per epoch over the last {curve.trend.window}, well beyond its noise"
+        if curve.n >= 3
+        else f"by {slope:+.3g} in its last epoch"
+    )
     return Finding(
         "train_longer",
         "Stopped while still improving",
-        f"{curve.key} was still improving when training stopped after {epochs} epochs (by {curve.trend.slope:+.3g} "
-        f"per epoch over the last {curve.trend.window}, well beyond its noise); {int(horizon)} more epochs promise "
-        f"{promise}. Train longer (with early stopping, so it stops at the best epoch).",
+        f"{curve.key} was still improving when training stopped after {epochs} epochs ({how}); "
+        f"{_epochs(max(1, int(horizon)))} more promise {promise}. Train longer (with early stopping, so it stops "
+        "at the best epoch).",
         {
             "epochs": epochs,
             "curve": curve.key,
-            "slope_per_epoch": round(curve.trend.slope, 5),
-            "t_statistic": round(curve.trend.t, 2),
+            "slope_per_epoch": round(slope, 5),
+            "t_statistic": round(curve.trend.t, 2) if curve.n >= 3 else None,
             **s.shortfall_evidence(),
         },
-        0.4 + 0.5 * strength,
+        conf,
     )
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch{'s' if n != 1 else ''}"
+
+
+def _still_climbing(curve: Curve) -> float | None:
+    """The curve's slope per epoch at its end when it is still improving (``None`` otherwise): beyond its noise
+    and at no less than 0.3 of its average pace (a converging curve slows to a tenth of it or less); for two
+    points, their step."""
+    finite = curve.finite
+    if len(finite) == 2:
+        step = float(finite[1] - finite[0])
+        return step if (step > 0) == curve.higher_is_better and step != 0 else None
+    if not curve.improving():
+        return None
+    pace = (finite[-1] - finite[0]) / max(1, len(finite) - 1)
+    if pace == 0 or curve.trend.slope / pace < 0.3:
+        return None
+    return curve.trend.slope

@@ -293,7 +293,7 @@ class Signals:
         if fmt == "per_position":
             self.notes.append(
                 f"The targets hold one value per position (shape {tuple(ys[0].shape[1:])} per row), not one label per "
-                "row: the checks on classes (balance, label noise, the quick baseline) were skipped."
+                "row: the checks on classes (balance, label noise, too little data) were skipped."
             )
             return None
         if fmt in ("continuous", "multilabel"):
@@ -470,6 +470,15 @@ class Signals:
         train, val = self.m.train, self.m.val
         if train is None or train.x is None or train.y is None:
             return None
+        if self.task == "classification" and self.labels is None and self._elementwise_majority() is not None:
+            from .probes import run_elementwise_probe
+
+            return self._timed(
+                "cheap_probe",
+                lambda: run_elementwise_probe(
+                    train.x, train.y, val.x if val else None, val.y if val else None, seed=self.seed
+                ),
+            )
         if self.task == "classification":
             if self.labels is None or self.labels.train is None:
                 return None
