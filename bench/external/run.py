@@ -188,8 +188,11 @@ def summarize(rows: list[dict]) -> dict:
     def alerts(r: dict) -> list[str]:
         return [f["code"] for f in r.get("findings", []) if f["alert"]]
 
+    def shown(r: dict) -> list[str]:  # the report's order: alerts first, then the weaker hints
+        return [f["code"] for f in r.get("findings", [])]
+
     first = sum(1 for r in counted if r["status"] == "ok" and agree(alerts(r)[:1], r["expected"]))
-    top3 = sum(1 for r in counted if r["status"] == "ok" and agree(alerts(r)[:3], r["expected"]))
+    top3 = sum(1 for r in counted if r["status"] == "ok" and agree(shown(r)[:3], r["expected"]))
     missed = sum(1 for r in counted if r["status"] == "crash" or not alerts(r))
     crashes = sum(1 for r in rows if r["status"] == "crash")
     alarms = sum(1 for r in controls if alerts(r))

@@ -194,17 +194,20 @@ def _one_unit_for_many_classes(c: Setup) -> Result | None:
     )
 
 
-def _binary_loss_on_softmax(c: Setup) -> Result | None:
-    """``binary_crossentropy`` on a multi-class softmax: Keras then reports *binary* accuracy, a flattering number."""
-    if c.loss != "binary_crossentropy" or c.act != "softmax" or (c.units or 0) <= 2 or c.fmt == "multilabel":
+def _binary_loss_on_one_label_classes(c: Setup) -> Result | None:
+    """``binary_crossentropy`` over several outputs when each row has exactly one class (one-hot labels, or a
+    softmax): each output is scored as an independent yes/no, so the loss rewards answering "no" everywhere and
+    binary accuracy (Keras 2's "accuracy" here, and ``binary_accuracy`` in any version) flatters."""
+    one_label = c.fmt == "onehot" or (c.act == "softmax" and c.fmt != "multilabel")
+    if c.loss != "binary_crossentropy" or (c.units or 0) <= 2 or not one_label:
         return None
     return (
-        "Binary loss on a multi-class softmax",
-        f"binary_crossentropy scores each of the {c.units} softmax outputs as an independent yes/no, and with "
-        "metrics=['accuracy'] Keras then reports binary accuracy: the share of the "
-        f"{c.units} outputs on the right side of 0.5, which is high even when the predicted class is wrong (about "
-        f"{num(1 - 1 / c.units, 2)} for a model that always answers 'no'). Use categorical_crossentropy (one-hot "
-        "labels) or sparse_categorical_crossentropy (integer labels).",
+        f"Binary loss on {c.units} classes with one label per row",
+        f"binary_crossentropy scores each of the {c.units} outputs as an independent yes/no, but every row belongs to "
+        f"exactly one class: answering 'no' everywhere already gets {num(1 - 1 / c.units, 2)} of the outputs "
+        "right, so the loss pulls towards it and a binary accuracy flatters (it counts outputs on the right side "
+        "of 0.5, not rows with the right class). Use softmax with categorical_crossentropy (one-hot labels) or "
+        "sparse_categorical_crossentropy (integer labels).",
         0.88,
         {},
     )
@@ -286,7 +289,7 @@ CHECKS: tuple[Check, ...] = (
     _sparse_on_one_unit,
     _categorical_on_integers,
     _one_unit_for_many_classes,
-    _binary_loss_on_softmax,
+    _binary_loss_on_one_label_classes,
     _softmax_on_multihot,
     _labels_beyond_output,
     _targets_out_of_range,

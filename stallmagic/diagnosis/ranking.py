@@ -1,9 +1,13 @@
-"""How findings are ordered: root causes above the symptoms they produce, then by confidence.
+"""How findings are ordered: certain findings first, root causes above the symptoms they produce, then by
+confidence.
 
-The rule: when a root cause is found (confidence >= 0.5) and another finding is one of its known symptoms (the
-:data:`SYMPTOMS` table), the symptom is marked ``explained_by`` the root and its confidence is capped just below
-the root's, so it can never outrank it. Findings unrelated to any root keep their own confidence. The report
-is then sorted by confidence, highest first. Example: inputs on a scale of 1000 (``unscaled_inputs``) make the
+The rules: when a root cause is found (confidence >= 0.5) and another finding is one of its known symptoms (the
+:data:`SYMPTOMS` table), the symptom is marked ``explained_by`` the root and its confidence is capped below the
+root's and below the alert level: it restates the root's effect and becomes a hint. Findings unrelated to any
+root keep their own confidence. A definite configuration bug (:data:`DEFINITE`: a loss the output cannot satisfy,
+labels the loss cannot read, NaN in the data) comes before any statistical finding (unscaled inputs, label noise,
+leakage), however sure that one is: it is certain, and it must be fixed before any curve means anything. The rest
+is sorted by confidence, highest first. Example: inputs on a scale of 1000 (``unscaled_inputs``) make the
 loss diverge; ``lr_too_high`` is reported too, but below and "likely a consequence of unscaled_inputs".
 """
 
@@ -49,6 +53,11 @@ SYMPTOMS: dict[str, tuple[str, ...]] = {
 
 #: Keeps a symptom strictly below its root.
 MARGIN = 0.02
+#: An explained symptom is a hint: it restates its root's effect, it is not a second cause to fix.
+SYMPTOM_CAP = 0.49
+#: Findings that are certain when they fire at this confidence or more (a configuration that cannot work, values
+#: that poison every batch): they come first, above any statistical finding, whatever its confidence.
+DEFINITE = {"loss_mismatch": 0.85, "data_quality": 0.9}
 
 
 def rank(findings: list[Finding]) -> list[Finding]:
@@ -62,7 +71,7 @@ def rank(findings: list[Finding]) -> list[Finding]:
                 continue
             if other.confidence >= root.confidence - MARGIN or other.alert:
                 other.explained_by = root.code
-                other.confidence = max(0.0, min(other.confidence, root.confidence - MARGIN))
+                other.confidence = max(0.0, min(other.confidence, root.confidence - MARGIN, SYMPTOM_CAP))
     # A root that turned out to be a symptom itself was capped after its own symptoms were: carry the caps down
     # the chain, so a symptom never ends above the root that explains it.
     by_code = {f.code: f for f in findings}
@@ -71,7 +80,12 @@ def rank(findings: list[Finding]) -> list[Finding]:
             root = by_code.get(f.explained_by or "")
             if root is not None:
                 f.confidence = max(0.0, min(f.confidence, root.confidence - MARGIN))
-    return sorted(findings, key=lambda f: (-f.confidence, f.code))
+    return sorted(findings, key=lambda f: (not definite(f), -f.confidence, f.code))
+
+
+def definite(finding: Finding) -> bool:
+    """Whether ``finding`` is certain (:data:`DEFINITE`): it ranks above every statistical finding."""
+    return finding.confidence >= DEFINITE.get(finding.code, 2.0)
 
 
 __all__ = ["ALERT", "SYMPTOMS", "rank"]

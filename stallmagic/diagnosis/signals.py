@@ -36,6 +36,9 @@ REGRESSION_LOSSES = {
 }  # fmt: skip
 PROBABILITY_LOSSES = CLASSIFICATION_LOSSES - {"hinge", "squared_hinge", "categorical_hinge"}
 
+#: Names under which Keras chooses the accuracy itself, from the shapes of targets and outputs.
+KERAS_PICKS_ACCURACY = ("accuracy", "acc")
+
 #: At most this many distinct integer targets still read as class labels.
 MAX_CLASSES = 100
 
@@ -180,6 +183,19 @@ class Signals:
                 "says little: the run is judged on its loss instead."
             )
             self.metric = resolve_metric({k: v for k, v in run.logs.items() if "loss" in k})
+        if metric is None and self.metric.train_key in KERAS_PICKS_ACCURACY and self._multi_hot_targets():
+            self.notes.append(
+                f"'{self.metric.train_key}' on multi-label targets is Keras's categorical accuracy (does the top "
+                "output match the first 1 in the row?), which says little: the run is judged on its loss and on its "
+                "predictions instead."
+            )
+            self.metric = resolve_metric({k: v for k, v in run.logs.items() if "loss" in k})
+
+    def _multi_hot_targets(self) -> bool:
+        """Several 1s per row: Keras 3's ``metrics=["accuracy"]`` picks its accuracy from the shapes alone, and for
+        targets with more than one column that is categorical accuracy, whatever the loss."""
+        sample = self.m.train if self.m.train is not None else self.m.val
+        return sample is not None and sample.y is not None and label_format(np.asarray(sample.y)) == "multilabel"
 
     def _numeric_targets(self) -> bool:
         """Regression: a regression loss on targets that are not class labels (accuracy means nothing there)."""
@@ -245,9 +261,23 @@ class Signals:
         """
         if self.metric.kind == "accuracy" and self.judged is not None:
             return self.judged_name, self.judged.best
+        where = "validation" if self.m.val_pred is not None else "training"
         if self.task == "regression" and self.network_r2 is not None:
-            where = "validation" if self.m.val_pred is not None else "training"
             return f"{where} R²", self.network_r2
+        if self.task == "classification" and self.labels is None and self._elementwise_majority() is not None:
+            value = self._elementwise_accuracy()
+            if value is not None:
+                return f"{where} accuracy per element", value
+        return None
+
+    def _elementwise_accuracy(self) -> float | None:
+        """Share of 0/1 target elements the final predictions get right (at 0.5), on validation else training."""
+        for sample, pred in ((self.m.val, self.m.val_pred), (self.m.train, self.m.train_pred)):
+            if sample is None or sample.y is None or pred is None:
+                continue
+            y = np.asarray(sample.y, dtype=float).reshape(len(sample.y), -1)
+            p = np.asarray(pred, dtype=float).reshape(len(pred), -1)
+            return float(np.mean((p >= 0.5) == (y >= 0.5))) if p.shape == y.shape else None
         return None
 
     @cached_property

@@ -260,7 +260,7 @@ def _loss_mismatch(ev: dict, run: Run, s: Any) -> list[Remedy]:
             "output_activation": "softmax",
             **({"output_units": int(k)} if k and units != k else {}),
         },
-        "binary_loss_on_softmax": {"loss": sparse_or_onehot},
+        "binary_loss_on_one_label_classes": {"loss": sparse_or_onehot, "output_activation": "softmax"},
         "softmax_on_multihot": {"loss": "binary_crossentropy", "output_activation": "sigmoid"},
         "labels_beyond_output": (
             {"loss": loss, "output_units": int(ev["max_label"]) + 1} if ev.get("max_label") is not None else None

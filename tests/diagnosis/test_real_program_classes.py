@@ -104,10 +104,35 @@ def test_validation_prepared_differently_from_training():
 # ---------------------------------------------------------------------- ranking
 
 
-def test_a_definite_configuration_bug_outranks_statistical_hints():
-    bug = Finding("loss_mismatch", "Softmax on a single output unit", "x", {}, 0.97)
-    hints = [Finding(code, code, "y", {}, 0.9) for code in ("unscaled_inputs", "label_noise", "data_leakage")]
-    assert rank([*hints, bug])[0].code == "loss_mismatch"
+def test_a_definite_configuration_bug_outranks_statistical_findings_however_sure():
+    bug = Finding("loss_mismatch", "Cross-entropy on a linear output", "x", {}, 0.88)
+    sure = [Finding(code, code, "y", {}, 0.95) for code in ("unscaled_inputs", "label_noise", "data_leakage")]
+    assert rank([*sure, bug])[0].code == "loss_mismatch"
+    weak = Finding("loss_mismatch", "Regression loss on class labels", "x", {}, 0.5)  # a hint stays a hint
+    assert rank([Finding("unscaled_inputs", "u", "y", {}, 0.95), weak])[0].code == "unscaled_inputs"
+
+
+def test_a_symptom_is_a_hint_below_its_root():
+    root = Finding("lr_too_high", "Learning rate too high", "x", {}, 0.95)
+    symptom = Finding("dying_relu", "Dead ReLU units", "y", {}, 0.93)
+    rank([root, symptom])
+    assert symptom.explained_by == "lr_too_high" and not symptom.alert
+
+
+def test_keras_accuracy_on_multi_hot_targets_is_not_judged():
+    # metrics=["accuracy"] with several 0/1 columns is Keras's categorical accuracy: judge the loss and the
+    # predictions instead
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 6))
+    y = (x[:, :3] > 0).astype(float)  # three independent labels per row
+    pred = np.clip(y[300:] * 0.8 + 0.1, 0, 1)  # right on every element
+    logs = {"loss": smooth(0.7, 0.2, 10), "accuracy": [0.4] * 10, "val_loss": smooth(0.7, 0.22, 10),
+            "val_accuracy": [0.41] * 10}  # fmt: skip
+    run = make_run(logs, loss="binary_crossentropy", activation="sigmoid", units=3, n_train=300)
+    report = diagnose(run, Measurements(train=_sample(x[:300], y[:300]), val=_sample(x[300:], y[300:]),
+                                        val_pred=pred))  # fmt: skip
+    assert report.metric == "loss" and any("categorical accuracy" in note for note in report.notes)
+    assert report.healthy, str(report)
 
 
 # ---------------------------------------------------------------------- checks that misfired
