@@ -202,9 +202,11 @@ def summarize(rows: list[dict]) -> dict:
     for lo, hi in BANDS:
         hits = total = 0
         for r in rows:
-            if r["status"] != "ok":
+            # ground truth: a buggy program's labels (reproduced or not: the label says what is wrong), and "no
+            # cause" for a working control; a partial fix that still falls short has no ground truth
+            if r["status"] != "ok" or (r["variant"] == "correct" and r.get("reproduced")):
                 continue
-            expected = r["expected"] if r["variant"] == "buggy" and r.get("reproduced") else []
+            expected = r["expected"] if r["variant"] == "buggy" else []
             for f in r["findings"]:
                 if lo <= f["confidence"] < hi:
                     total += 1
@@ -254,7 +256,7 @@ def print_summary(s: dict, *, repair: bool) -> None:
     if repair:
         print(f"repair@1:   {_pct(s['repair1'], n)}")
         print(f"repair@3:   {_pct(s['repair3'], n)}")
-    print("calibration (findings in each confidence band that are a labelled cause; controls count as none):")
+    print("calibration (findings in each band that are a labelled cause; buggy programs and working controls):")
     for lo, hi, hits, total in s["bands"]:
         print(f"  [{lo:.2f}, {min(hi, 1.0):.2f}{']' if hi > 1 else ')'}: {_pct(hits, total)}")
     print(f"diagnosis time / fit time: median {s['ratio_median']:.2f}   (target <= 0.3)")

@@ -6,8 +6,9 @@ The rules: when a root cause is found (confidence >= 0.5) and another finding is
 root's and below the alert level: it restates the root's effect and becomes a hint. Findings unrelated to any
 root keep their own confidence. A definite configuration bug (:data:`DEFINITE`: a loss the output cannot satisfy,
 labels the loss cannot read, NaN in the data) comes before any statistical finding (unscaled inputs, label noise,
-leakage), however sure that one is: it is certain, and it must be fixed before any curve means anything. The rest
-is sorted by confidence, highest first. Example: inputs on a scale of 1000 (``unscaled_inputs``) make the
+leakage), however sure that one is: it is certain, and it must be fixed before any curve means anything; the
+other causes found beside it stay below 0.8 (present, but not what stalls the run first). The rest is sorted by
+confidence, highest first. Example: inputs on a scale of 1000 (``unscaled_inputs``) make the
 loss diverge; ``lr_too_high`` is reported too, but below and "likely a consequence of unscaled_inputs".
 """
 
@@ -58,6 +59,9 @@ SYMPTOM_CAP = 0.49
 #: Findings that are certain when they fire at this confidence or more (a configuration that cannot work, values
 #: that poison every batch): they come first, above any statistical finding, whatever its confidence.
 DEFINITE = {"loss_mismatch": 0.85, "data_quality": 0.9}
+#: Beside a definite bug, another cause is reported as present but not as what stalls the run first: below 0.8,
+#: the band that says "this is what holds the run back".
+BESIDE_DEFINITE_CAP = 0.79
 
 
 def rank(findings: list[Finding]) -> list[Finding]:
@@ -80,6 +84,10 @@ def rank(findings: list[Finding]) -> list[Finding]:
             root = by_code.get(f.explained_by or "")
             if root is not None:
                 f.confidence = max(0.0, min(f.confidence, root.confidence - MARGIN))
+    if any(definite(f) for f in findings):
+        for f in findings:  # a certain bug stalls the run first: the other causes are present, not the first
+            if not definite(f):
+                f.confidence = min(f.confidence, BESIDE_DEFINITE_CAP)
     return sorted(findings, key=lambda f: (not definite(f), -f.confidence, f.code))
 
 

@@ -107,7 +107,9 @@ def test_validation_prepared_differently_from_training():
 def test_a_definite_configuration_bug_outranks_statistical_findings_however_sure():
     bug = Finding("loss_mismatch", "Cross-entropy on a linear output", "x", {}, 0.88)
     sure = [Finding(code, code, "y", {}, 0.95) for code in ("unscaled_inputs", "label_noise", "data_leakage")]
-    assert rank([*sure, bug])[0].code == "loss_mismatch"
+    ranked = rank([*sure, bug])
+    assert ranked[0].code == "loss_mismatch"
+    assert all(f.confidence < 0.8 for f in ranked[1:])  # present, no longer "what stalls it"
     weak = Finding("loss_mismatch", "Regression loss on class labels", "x", {}, 0.5)  # a hint stays a hint
     assert rank([Finding("unscaled_inputs", "u", "y", {}, 0.95), weak])[0].code == "unscaled_inputs"
 
