@@ -773,7 +773,7 @@ HELDOUT: dict[str, Scenario] = {
         Scenario("ho_sigmoid_output_for_raw_targets", "loss_mismatch", ho_sigmoid_output_for_raw_targets,
                  "sigmoid output, diabetes targets 25-346"),
         Scenario("ho_plus_minus_one_labels_sparse", "loss_mismatch", ho_plus_minus_one_labels_sparse,
-                 "labels -1/+1 with a sparse loss"),
+                 "labels -1/+1 with a sparse loss (TensorFlow raises on the first batch)", raises=Exception),
         Scenario("ho_unscaled_targets_offset", "unscaled_targets", ho_unscaled_targets_offset,
                  "friedman1 targets x900 + 4000, SGD"),
         Scenario("ho_train_longer_rmsprop", "train_longer", ho_train_longer_rmsprop, "5 epochs of 6 batches"),

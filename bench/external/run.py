@@ -262,6 +262,31 @@ def print_summary(s: dict, *, repair: bool) -> None:
     print(f"diagnosis time / fit time: median {s['ratio_median']:.2f}   (target <= 0.3)")
 
 
+def markdown(rows: list[dict]) -> str:
+    """The per-case table for docs/benchmarks.md: labels, score against the reference, the first three findings
+    (an asterisk where one agrees), and which of the reruns repaired the program."""
+    lines = [
+        "| case | labels | best / reference | first three findings | reruns (first remedy of findings 1-3) |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        name = f"`{r['case']}`" + (" (correct)" if r["variant"] == "correct" else "")
+        if r["status"] != "ok":
+            reason = r.get("reason", "").strip().splitlines()[-1][:80] if r.get("reason") else ""
+            lines.append(f"| {name} | {'+'.join(r.get('labels', []))} | {r['status']}: {reason} | | |")
+            continue
+        score = f"{r['best']:.3f} / {r['reference']:.3f}" + ("" if r["reproduced"] else " (not reproduced)")
+        reruns = ", ".join(
+            f"{x['remedy']} {'✓' if x.get('repaired') else '✗'}" if "best" in x else f"{x['remedy'] or '-'} (none)"
+            for x in r.get("reruns", [])
+        )
+        lines.append(
+            f"| {name} | {'+'.join(r['labels'])} | {score} | {_fmt_findings(r['findings'], r['expected'])} | "
+            f"{reruns} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mirrors", help="folder with the fetched repositories (owner+name); skips without it")
@@ -272,6 +297,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=int, default=TIMEOUT)
     parser.add_argument("--json", help="also write every row to this JSON file")
+    parser.add_argument("--markdown", help="also write the per-case table (markdown) to this file")
     parser.add_argument("--child", nargs=2, metavar=("CASE", "VARIANT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -315,6 +341,8 @@ def main() -> None:
     print_summary(summary, repair=not args.no_repair)
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "summary": summary}, indent=1, default=float))
+    if args.markdown:
+        Path(args.markdown).write_text(markdown(rows))
 
 
 if __name__ == "__main__":

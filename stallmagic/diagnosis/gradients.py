@@ -19,9 +19,10 @@ _SATURATING = {"sigmoid", "tanh", "hard_sigmoid", "softsign"}
 
 
 def _stalled(s: Signals) -> float:
-    """0..1: how little the training loss came down (1 = it did not move at all)."""
+    """0..1: how little the training loss came down (1 = it did not move at all). A run level with the quick
+    baseline is not stalled, however flat its loss: it may simply have learned everything in its first epoch."""
     loss = s.loss
-    if loss is None or loss.n < 2:
+    if loss is None or loss.n < 2 or (s.shortfall is not None and s.shortfall < 0.03):
         return 0.0
     change = loss.relative_change()
     if not math.isfinite(change):

@@ -203,3 +203,15 @@ def test_wide_rows_from_one_distribution_are_not_told_apart():
     x = np.random.default_rng(0).normal(size=(1000, 500))
     assert domain_auc(x[:800], x[800:]).auc < 0.65
     assert domain_auc(x[:800], 3 * x[800:] + 1).auc > 0.9
+
+
+def test_a_run_that_learned_everything_in_its_first_epoch_is_not_stalled():
+    # the loss is flat after epoch 1 because the task was learned at once, and the network is level with the
+    # baseline: dead units and flat layers are then no reason to alarm
+    x, y = _separable()
+    logs = {"loss": [0.05] * 8, "accuracy": [0.99] * 8, "val_loss": [0.06] * 8, "val_accuracy": [0.99] * 8}
+    dead = GradientProbe(layers=["d1", "d2", "d3"], grad_norms={"start": [0.1, 0.1, 0.1]},
+                         weight_norms={"start": [5, 5, 5]}, dead_relu={"start": {"d1": 0.5}, "end": {"d1": 0.6}},
+                         weight_change=[0.5, 0.5, 0.5])  # fmt: skip
+    m = Measurements(train=_sample(x[:450], y[:450]), val=_sample(x[450:], y[450:]), gradients=dead)
+    assert diagnose(make_run(logs, units=3, n_train=450), m).healthy
