@@ -8,13 +8,10 @@ trains, so there is no correct version.
 
 from __future__ import annotations
 
-import json
 import pickle
-from typing import Any
-
-import numpy as np
 
 from ..harness import Case, Mirror, Program
+from ._autotrainer import keras2_h5_model, optimizer_from, simplednn
 
 CASE = Case(
     name="at_gradient_vanish",
@@ -35,79 +32,12 @@ CASE = Case(
 
 
 #: Dense settings the rebuild does not carry over (none of these files uses them).
-_UNSUPPORTED = ("kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
-                "bias_constraint")
-
-
-def keras2_h5_model(file: Any) -> Any:
-    """The model a Keras 2 ``.h5`` file holds, rebuilt layer by layer from its ``model_config`` (same layers, units,
-    activations, initializers and names) and given the file's weights. Keras 3's ``load_model`` misreads a Keras 2
-    ``Sequential`` whose first layer carries ``batch_input_shape``; these files only hold chains of ``Dense`` and
-    ``Activation`` layers, and anything else is refused."""
-    import h5py
-    import keras
-
-    with h5py.File(file, "r") as f:
-        config = json.loads(f.attrs["model_config"])
-        group = f["model_weights"]
-        weights = {}
-        for name in group.attrs["layer_names"]:
-            name = name.decode() if isinstance(name, bytes) else name
-            names = [n.decode() if isinstance(n, bytes) else n for n in group[name].attrs["weight_names"]]
-            weights[name] = [np.asarray(group[name][n]) for n in names]
-    specs = config["config"]["layers"]
-    shape = next(s["config"]["batch_input_shape"] for s in specs if "batch_input_shape" in s["config"])
-    built = [keras.Input(tuple(shape[1:]))]
-    for spec in specs:
-        kind, c = spec["class_name"], spec["config"]
-        extras = [k for k in _UNSUPPORTED if c.get(k) is not None]
-        if kind == "InputLayer":
-            continue
-        if kind == "Dense" and not extras:
-            built.append(keras.layers.Dense(
-                c["units"], activation=c["activation"], use_bias=c["use_bias"],
-                kernel_initializer=keras.initializers.get(c["kernel_initializer"]),
-                bias_initializer=keras.initializers.get(c["bias_initializer"]), name=c["name"],
-            ))  # fmt: skip
-        elif kind == "Activation":
-            built.append(keras.layers.Activation(c["activation"], name=c["name"]))
-        else:
-            raise ValueError(f"keras2_h5_model: {kind} {c.get('name')} ({extras}) is not rebuilt")
-    model = keras.Sequential(built) if config["class_name"] == "Sequential" else _chain(built)
-    for layer in model.layers:
-        if weights.get(layer.name):
-            layer.set_weights(weights[layer.name])
-    return model
-
-
-def _chain(built: list) -> Any:
-    import keras
-
-    x = built[0]
-    for layer in built[1:]:
-        x = layer(x)
-    return keras.Model(built[0], x)
-
-
 def build(mirror: Mirror, variant: str) -> Program:
-    import keras
-    from sklearn.datasets import make_circles
-
     config = pickle.load(mirror.open(CASE.repo, f"{CASE.path}/config.pkl"))
     # {'batchsize': 128, 'dataset': 'simplednn_circle', 'epoch': 300, 'loss': 'binary_crossentropy',
     #  'opt_kwargs': {'lr': 0.001}, 'optimizer': 'Adam'}
     model = keras2_h5_model(mirror.open(CASE.repo, f"{CASE.path}/model.h5"))
-    kwargs = {("learning_rate" if k == "lr" else k): v for k, v in config["opt_kwargs"].items()}
-    opt = getattr(keras.optimizers, config["optimizer"])(**kwargs)
-    model.compile(loss=config["loss"], optimizer=opt, metrics=["accuracy"])
-
-    # AutoTrainer/data/simplednn.py, load_data(method='circle') and preprocess()
-    X, y = make_circles(n_samples=1000, noise=0.1, random_state=1)
-    X = X * 100
-    n_train = 700
-    x, x_val = X[:n_train, :], X[n_train:, :]
-    y, y_val = y[:n_train], y[n_train:]
-    x, x_val = x / 100, x_val / 100
+    model.compile(loss=config["loss"], optimizer=optimizer_from(config), metrics=["accuracy"])
+    x, y, x_val, y_val = simplednn("circle")
     fit = dict(x=x, y=y, batch_size=config["batchsize"], validation_data=(x_val, y_val), epochs=config["epoch"])
     return Program(model, fit, task="binary", notes=[f"config.pkl: {config}"])
-

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pickle
 
 from ..harness import Case, Mirror, Program
+from ._autotrainer import optimizer_from, simplednn
 
 CASE = Case(
     name="at_improper_activation",
@@ -34,7 +35,6 @@ CASE = Case(
 def build(mirror: Mirror, variant: str) -> Program:
     import keras
     from keras import layers
-    from sklearn.datasets import make_blobs
 
     config = pickle.load(mirror.open(CASE.repo, f"{CASE.path}/config_acti.pkl"))
     # {'optimizer': 'Adam', 'opt_kwargs': {'lr': 0.0001}, 'batchsize': 256, 'epoch': 300,
@@ -47,17 +47,7 @@ def build(mirror: Mirror, variant: str) -> Program:
         layers.Dense(50, activation="relu", kernel_initializer="he_uniform"),
         layers.Dense(3, activation="relu"),
     ])  # fmt: skip
-    kwargs = {("learning_rate" if k == "lr" else k): v for k, v in config["opt_kwargs"].items()}
-    opt = getattr(keras.optimizers, config["optimizer"])(**kwargs)
-    model.compile(loss=config["loss"], optimizer=opt, metrics=["accuracy"])
-
-    # AutoTrainer/data/simplednn.py, load_data(method='blob') and preprocess()
-    X, y = make_blobs(n_samples=1000, centers=3, n_features=2, cluster_std=2, random_state=2)
-    X = X * 100
-    y = keras.utils.to_categorical(y)
-    n_train = 700
-    x, x_val = X[:n_train, :], X[n_train:, :]
-    y, y_val = y[:n_train], y[n_train:]
-    x, x_val = x / 100, x_val / 100
+    model.compile(loss=config["loss"], optimizer=optimizer_from(config), metrics=["accuracy"])
+    x, y, x_val, y_val = simplednn("blob")
     fit = dict(x=x, y=y, batch_size=config["batchsize"], validation_data=(x_val, y_val), epochs=config["epoch"])
     return Program(model, fit, task="multiclass", notes=[f"config_acti.pkl: {config}"])

@@ -9,8 +9,7 @@ others, never in 29%; there is no correct version.
 from __future__ import annotations
 
 from ..harness import Case, Mirror, Program
-from .at_gradient_vanish import keras2_h5_model
-from .at_motivation_dying_relu import mnist_like_digits
+from ._autotrainer import motivation_program
 
 CASE = Case(
     name="at_motivation_oscillating",
@@ -29,22 +28,4 @@ CASE = Case(
 
 
 def build(mirror: Mirror, variant: str) -> Program:
-    import keras
-
-    # train.py: minist_load_data()
-    (x_train, y_train), (x_test, y_test) = mnist_like_digits()
-    x_train = x_train.reshape(len(x_train), 784)
-    x_test = x_test.reshape(len(x_test), 784)
-    x_train = x_train.astype("float32")
-    x_test = x_test.astype("float32")
-    x_train /= 255
-    x_test /= 255
-    y_train = keras.utils.to_categorical(y_train, 10)
-    y_test = keras.utils.to_categorical(y_test, 10)
-
-    epochs = 50
-    opt = "adam"
-    model = keras2_h5_model(mirror.open(CASE.repo, f"{CASE.path}/minist_relu_layer=20.h5"))
-    model.compile(loss="categorical_crossentropy", optimizer=opt, metrics=["accuracy"])
-    fit = dict(x=x_train, y=y_train, batch_size=32, epochs=epochs, validation_data=(x_test, y_test))
-    return Program(model, fit, task="multiclass")
+    return motivation_program(mirror, CASE, "minist_relu_layer=20.h5")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pickle
 
 from ..harness import Case, Mirror, Program
-from .at_gradient_vanish import keras2_h5_model
+from ._autotrainer import keras2_h5_model, optimizer_from, simplednn
 
 #: config.pkl asks for 200 epochs of 700 one-row steps (140,000 steps): far over a minute here.
 EPOCHS = 20
@@ -36,25 +36,12 @@ CASE = Case(
 
 
 def build(mirror: Mirror, variant: str) -> Program:
-    import keras
-    from sklearn.datasets import make_blobs
-
     config = pickle.load(mirror.open(CASE.repo, f"{CASE.path}/config.pkl"))
     # {'batchsize': 1, 'epoch': 200, 'dataset': 'simplednn_blob', 'loss': 'categorical_crossentropy',
     #  'opt_kwargs': {'lr': 0.01, 'momentum': 0.9}, 'optimizer': 'SGD'}
     model = keras2_h5_model(mirror.open(CASE.repo, f"{CASE.path}/model.h5"))
-    kwargs = {("learning_rate" if k == "lr" else k): v for k, v in config["opt_kwargs"].items()}
-    opt = getattr(keras.optimizers, config["optimizer"])(**kwargs)
-    model.compile(loss=config["loss"], optimizer=opt, metrics=["accuracy"])
-
-    # AutoTrainer/data/simplednn.py, load_data(method='blob') and preprocess()
-    X, y = make_blobs(n_samples=1000, centers=3, n_features=2, cluster_std=2, random_state=2)
-    X = X * 100
-    y = keras.utils.to_categorical(y)
-    n_train = 700
-    x, x_val = X[:n_train, :], X[n_train:, :]
-    y, y_val = y[:n_train], y[n_train:]
-    x, x_val = x / 100, x_val / 100
+    model.compile(loss=config["loss"], optimizer=optimizer_from(config), metrics=["accuracy"])
+    x, y, x_val, y_val = simplednn("blob")
     fit = dict(
         x=x, y=y, batch_size=config["batchsize"], validation_data=(x_val, y_val), epochs=min(config["epoch"], EPOCHS)
     )
