@@ -422,6 +422,18 @@ def healthy_low_cardinality():
     return model, dict(x=x, y=y, validation_split=0.2, epochs=15, batch_size=32)
 
 
+def healthy_class_per_step():
+    import keras
+
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(1500, 10, 3)).astype("float32")
+    y = np.argmax(x[..., :3] * [1.0, 0.8, 0.6], axis=-1).astype("int64")  # a class for every step
+    model = keras.Sequential([keras.Input((10, 3)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(3, activation="softmax")])  # fmt: skip
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x, y=y, validation_split=0.2, epochs=6, batch_size=64)  # still rising, above k-NN
+
+
 def keras_adam(lr):
     import keras
 
@@ -498,6 +510,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("train_longer", "train_longer", train_longer, "SGD, 8 epochs, still climbing"),
         Scenario("distribution_shift", "distribution_shift", distribution_shift, "validation pixels not scaled"),
         Scenario("healthy_low_cardinality", None, healthy_low_cardinality, "two small counts: rows repeat"),
+        Scenario("healthy_class_per_step", None, healthy_class_per_step, "a class for every step of a sequence"),
         Scenario("healthy_tiny_training_set", None, healthy_tiny_training_set, "45 iris rows"),
         Scenario("healthy_hard_overlapping_classes", None, healthy_hard_overlapping_classes,
                  "make_classification with class_sep=0.6"),

@@ -314,19 +314,32 @@ def domain_auc(x_train: np.ndarray, x_val: np.ndarray, *, seed: int = 0) -> Doma
     )
 
 
+def _elements(y: np.ndarray, binary: bool) -> np.ndarray:
+    y = np.asarray(y, dtype=float).reshape(len(y), -1)
+    return (y > 0.5).astype(int) if binary else np.round(y).astype(int)
+
+
 def run_elementwise_probe(
-    x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray | None, y_val: np.ndarray | None, *, seed: int = 0
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray | None,
+    y_val: np.ndarray | None,
+    *,
+    binary: bool = True,
+    seed: int = 0,
 ) -> ProbeResult | None:
-    """The baseline for 0/1 targets scored element by element (multi-label rows, a 0/1 map per row): k-nearest
-    neighbours predicting every element at once, scored by the share of elements it gets right, as Keras's binary
-    accuracy scores the network. Without validation rows, a quarter of the training sample is held out.
+    """The baseline for targets scored element by element (multi-label rows, a 0/1 map per row, a class per step of
+    a sequence): k-nearest neighbours predicting every element at once, scored by the share of elements it gets
+    right, as Keras's binary or sparse categorical accuracy scores the network. ``binary``: 0/1 targets
+    (thresholded at 0.5), else integer class indices. Without validation rows, a quarter of the training sample is
+    held out.
 
     Returns ``None`` with fewer than 20 rows. No learning curve or label check: those need one label per row.
     """
     from sklearn.neighbors import KNeighborsClassifier
 
     rng = np.random.default_rng(seed)
-    y_train = (np.asarray(y_train, dtype=float).reshape(len(y_train), -1) > 0.5).astype(int)
+    y_train = _elements(y_train, binary)
     rows = _subsample(len(y_train), MAX_ROWS, rng)
     x_train, y_train = np.asarray(x_train)[rows], y_train[rows]
     note = None
@@ -337,7 +350,7 @@ def run_elementwise_probe(
         x_train, y_train = x_train[cut[n_hold:]], y_train[cut[n_hold:]]
         note = "The baseline was scored on a quarter of the training rows (the fit had no validation data)."
     else:
-        y_val = (np.asarray(y_val, dtype=float).reshape(len(y_val), -1) > 0.5).astype(int)
+        y_val = _elements(y_val, binary)
         vrows = _subsample(len(y_val), MAX_ROWS, rng)
         x_val, y_val = np.asarray(x_val)[vrows], y_val[vrows]
     if len(y_train) < 20:

@@ -320,6 +320,8 @@ class Signals:
         if not ys:
             return None
         fmt = label_format(ys[0])
+        if self._sparse_per_position(ys[0]):
+            fmt = "per_position"  # one class index per step of a sequence: (n, steps) under a sparse loss
         if fmt == "per_position":
             self.notes.append(
                 f"The targets hold one value per position (shape {tuple(ys[0].shape[1:])} per row), not one label per "
@@ -409,6 +411,30 @@ class Signals:
         if elementwise is not None:
             return elementwise
         return 1.0 / self.n_classes if self.n_classes else None
+
+    def _elementwise_targets(self) -> str | None:
+        """``binary`` for 0/1 targets scored element by element with a binary loss (multi-label rows, a 0/1 map),
+        ``classes`` for a class index per position with a sparse loss (a class per step); else ``None``."""
+        if self.task != "classification" or self.labels is not None:
+            return None
+        if self._elementwise_majority() is not None:
+            return "binary"
+        sample = self.m.train
+        if sample is None or sample.y is None or self.loss_name != "sparse_categorical_crossentropy":
+            return None
+        y = np.asarray(sample.y)
+        finite = y[np.isfinite(y)] if y.dtype.kind == "f" else y
+        integral = y.dtype.kind in "iub" or bool(np.all(finite == np.round(finite)))
+        return "classes" if self._sparse_per_position(y) and integral else None
+
+    def _sparse_per_position(self, y: np.ndarray) -> bool:
+        """Targets with several values per row under a sparse loss: a class index per position."""
+        y = np.asarray(y)
+        return (
+            self.loss_name == "sparse_categorical_crossentropy"
+            and y.ndim >= 2
+            and int(np.prod(y.shape[1:])) > 1
+        )
 
     def _elementwise_majority(self) -> float | None:
         """For 0/1 targets scored element by element (per-position or multi-label outputs with a binary loss):
@@ -500,15 +526,17 @@ class Signals:
         train, val = self.m.train, self.m.val
         if train is None or train.x is None or train.y is None:
             return None
-        if self.task == "classification" and self.labels is None and self._elementwise_majority() is not None:
+        elementwise = self._elementwise_targets()
+        if elementwise is not None:
             from .probes import run_elementwise_probe
 
             return self._timed(
                 "cheap_probe",
                 lambda: run_elementwise_probe(
-                    train.x, train.y, val.x if val else None, val.y if val else None, seed=self.seed
+                    train.x, train.y, val.x if val else None, val.y if val else None,
+                    binary=elementwise == "binary", seed=self.seed,
                 ),
-            )
+            )  # fmt: skip
         if self.task == "classification":
             if self.labels is None or self.labels.train is None:
                 return None
