@@ -36,7 +36,7 @@ def _functional(*layers, n_in=4):
          ("sigmoid", 3)),
         (lambda: [L.Dense(5, activation="relu"), L.Activation("linear")], ("relu", 5)),
         (lambda: [L.Dense(2), L.Softmax()], ("softmax", 2)),
-        (lambda: [L.Dense(6), L.BatchNormalization(), L.Activation("tanh")], ("tanh", 6)),
+        (lambda: [L.Dense(6), L.BatchNormalization(name="bn_for_describe"), L.Activation("tanh")], ("tanh", 6)),
         (lambda: [L.Dense(7)], ("linear", 7)),
     ],
 )  # fmt: skip

@@ -58,6 +58,9 @@ EVIDENCE = {
     "vanishing_gradient": {"first_to_last_gradient_ratio": 1e-6, "saturating_layers": 9},
     "exploding_gradient": {"max_gradient_to_weight": 1e5},
     "dying_relu": {"dead_share_mean": 0.8},
+    "unscaled_targets": {"target_scale": 4200.0, "network_r2": 0.02, "baseline_r2": 0.9},
+    "distribution_shift": {"train_vs_val_auc": 0.99, "most_shifted_features": [3, 0, 7]},
+    "train_longer": {"epochs": 8, "curve": "val_accuracy", "slope_per_epoch": 0.02},
 }  # fmt: skip
 
 

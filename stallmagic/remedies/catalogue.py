@@ -1229,6 +1229,48 @@ class CleanData(_Advice):
 
 
 @register
+class ScaleTargets(_Advice):
+    code = "scale_targets"
+    title = "Standardize the targets"
+
+    def describe(self, remedy: Remedy) -> str:
+        scale = remedy.params.get("target_scale")
+        head = f"The targets reach a scale of {scale:.3g}. " if isinstance(scale, (int, float)) else ""
+        return head + (
+            "Train on standardized targets, (y - mean) / std with the training rows' mean and std, and turn the "
+            "predictions back with the same numbers: the loss and its gradients then live on a scale of about 1."
+        )
+
+    def as_code(self, remedy: Remedy) -> str:
+        return (
+            "y_mean, y_std = y_train.mean(axis=0), y_train.std(axis=0)\n"
+            "model.fit(x_train, (y_train - y_mean) / y_std, ...)\n"
+            "predictions = model.predict(x_new) * y_std + y_mean"
+        )
+
+
+@register
+class SamePreprocessing(_Advice):
+    code = "same_preprocessing"
+    title = "Prepare validation like training"
+
+    def describe(self, remedy: Remedy) -> str:
+        features = remedy.params.get("features")
+        where = f" (features {features} differ most)" if features else ""
+        return (
+            f"Validation rows are told apart from training rows{where}. Fit each preprocessing step (scaling, "
+            "encoding, resizing) on the training rows and apply exactly the same transform to validation and "
+            "test rows, and draw all splits from the same source."
+        )
+
+    def as_code(self, remedy: Remedy) -> str:
+        return (
+            "scaler = StandardScaler().fit(x_train)  # fitted on training rows only\n"
+            "x_train, x_val = scaler.transform(x_train), scaler.transform(x_val)  # the same transform for both"
+        )
+
+
+@register
 class Deduplicate(_Advice):
     code = "deduplicate"
     title = "Deduplicate before splitting"

@@ -389,15 +389,18 @@ def _train_longer(ev: dict, run: Run, s: Any) -> list[Remedy]:
     ]
 
 
-def _advice(ev: dict, run: Run, s: Any) -> list[Remedy]:
-    """No rerun can make this change (it is in how the data were prepared): the finding's own advice."""
-    return []
+def _unscaled_targets(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    return [Remedy("scale_targets", {"target_scale": _num(ev.get("target_scale"))}, evidence=ev)]
+
+
+def _distribution_shift(ev: dict, run: Run, s: Any) -> list[Remedy]:
+    return [Remedy("same_preprocessing", {"features": ev.get("most_shifted_features")}, evidence=ev)]
 
 
 BUILDERS: dict[str, Builder] = {
     "train_longer": _train_longer,
-    "unscaled_targets": _advice,
-    "distribution_shift": _advice,
+    "unscaled_targets": _unscaled_targets,
+    "distribution_shift": _distribution_shift,
     "class_imbalance": _class_imbalance,
     "overfitting": _overfitting,
     "underfitting": _underfitting,
