@@ -147,10 +147,10 @@ def _child(name: str, variant: str, args: argparse.Namespace) -> dict:
     return {"case": name, "variant": variant, "status": "crash", "reason": done.stderr[-1500:]}
 
 
-def _fmt_findings(findings: list[dict], expected: list[str]) -> str:
+def _fmt_findings(findings: list[dict], expected: list[str], mark_agree: str = "*") -> str:
     shown = []
     for f in findings[:3]:
-        mark = "*" if f["code"] in expected else ""
+        mark = mark_agree if f["code"] in expected else ""
         shown.append(f"{f['code']}{mark} {f['confidence']:.2f}{'' if f['alert'] else ' (hint)'}")
     return ", ".join(shown) or "(nothing)"
 
@@ -264,16 +264,19 @@ def print_summary(s: dict, *, repair: bool) -> None:
 
 def markdown(rows: list[dict]) -> str:
     """The per-case table for docs/benchmarks.md: labels, score against the reference, the first three findings
-    (an asterisk where one agrees), and which of the reruns repaired the program."""
+    (a tick where one agrees), and which of the reruns repaired the program."""
+    reran = any(r.get("reruns") for r in rows)
     lines = [
-        "| case | labels | best / reference | first three findings | reruns (first remedy of findings 1-3) |",
-        "|---|---|---|---|---|",
+        "| case | labels | best / reference | first three findings |"
+        + (" reruns (first remedy of findings 1-3) |" if reran else ""),
+        "|---|---|---|---|" + ("---|" if reran else ""),
     ]
     for r in rows:
         name = f"`{r['case']}`" + (" (correct)" if r["variant"] == "correct" else "")
         if r["status"] != "ok":
-            reason = r.get("reason", "").strip().splitlines()[-1][:80] if r.get("reason") else ""
-            lines.append(f"| {name} | {'+'.join(r.get('labels', []))} | {r['status']}: {reason} | | |")
+            reason = r.get("reason", "").strip().splitlines()[-1][:110] if r.get("reason") else ""
+            tail = " | |" + (" |" if reran else "")
+            lines.append(f"| {name} | {'+'.join(r.get('labels', []))} | {r['status']}: {reason}{tail}")
             continue
         score = f"{r['best']:.3f} / {r['reference']:.3f}" + ("" if r["reproduced"] else " (not reproduced)")
         reruns = ", ".join(
@@ -281,8 +284,8 @@ def markdown(rows: list[dict]) -> str:
             for x in r.get("reruns", [])
         )
         lines.append(
-            f"| {name} | {'+'.join(r['labels'])} | {score} | {_fmt_findings(r['findings'], r['expected'])} | "
-            f"{reruns} |"
+            f"| {name} | {'+'.join(r['labels'])} | {score} | {_fmt_findings(r['findings'], r['expected'], ' ✓')} |"
+            + (f" {reruns} |" if reran else "")
         )
     return "\n".join(lines) + "\n"
 
