@@ -113,6 +113,18 @@ def _subsample(n: int, cap: int, rng: np.random.Generator, y: np.ndarray | None 
     return np.sort(np.concatenate(idx))
 
 
+def _hold_out(rng: np.random.Generator, *arrays: np.ndarray) -> tuple[tuple, tuple, str]:
+    """A fit without validation: hold a random quarter of the sampled training rows out for the baseline.
+
+    Returns the training part of every array, the held-out part of the first two (inputs, targets), and the note
+    that says so."""
+    cut = rng.permutation(len(arrays[0]))
+    n_hold = len(arrays[0]) // 4
+    kept = tuple(a[cut[n_hold:]] for a in arrays)
+    held = (arrays[0][cut[:n_hold]], arrays[1][cut[:n_hold]])
+    return kept, held, "The baseline was scored on a quarter of the training rows (the fit had no validation data)."
+
+
 def _candidates(task: str, n: int):
     from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
@@ -176,11 +188,7 @@ def run_probe(
         return None
     holdout_note = None
     if x_val is None or y_val is None or len(y_val) < 10:
-        cut = rng.permutation(len(y_train))
-        n_hold = len(y_train) // 4
-        x_val, y_val = x_train[cut[:n_hold]], y_train[cut[:n_hold]]
-        x_train, y_train, positions = x_train[cut[n_hold:]], y_train[cut[n_hold:]], positions[cut[n_hold:]]
-        holdout_note = "The baseline was scored on a quarter of the training rows (the fit had no validation data)."
+        (x_train, y_train, positions), (x_val, y_val), holdout_note = _hold_out(rng, x_train, y_train, positions)
     xt, xv = _prepare(x_train, x_val, seed)
 
     classification = task == "classification"
@@ -344,11 +352,7 @@ def run_elementwise_probe(
     x_train, y_train = np.asarray(x_train)[rows], y_train[rows]
     note = None
     if x_val is None or y_val is None or len(y_val) < 10:
-        cut = rng.permutation(len(y_train))
-        n_hold = len(y_train) // 4
-        x_val, y_val = x_train[cut[:n_hold]], y_train[cut[:n_hold]]
-        x_train, y_train = x_train[cut[n_hold:]], y_train[cut[n_hold:]]
-        note = "The baseline was scored on a quarter of the training rows (the fit had no validation data)."
+        (x_train, y_train), (x_val, y_val), note = _hold_out(rng, x_train, y_train)
     else:
         y_val = _elements(y_val, binary)
         vrows = _subsample(len(y_val), MAX_ROWS, rng)
