@@ -42,8 +42,8 @@ from panel import KernelLikeComm  # noqa: E402,F401  (bench/panel.py: installs t
 from sklearn.datasets import load_digits  # noqa: E402
 
 import stallmagic  # noqa: E402
-from stallmagic.magic import CellRecord  # noqa: E402
-from stallmagic.panel import Panel  # noqa: E402
+from stallmagic.notebook.magic import CellRecord  # noqa: E402
+from stallmagic.notebook.panel import Panel  # noqa: E402
 
 
 def build(hidden: tuple[int, ...]) -> keras.Model:

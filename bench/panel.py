@@ -46,8 +46,8 @@ from sklearn.datasets import load_digits
 
 import stallmagic
 from stallmagic import plot
-from stallmagic.magic import CellRecord
-from stallmagic.panel import Panel, Throttle
+from stallmagic.notebook.magic import CellRecord
+from stallmagic.notebook.panel import Panel, Throttle
 
 
 class _NullStream:

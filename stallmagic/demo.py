@@ -102,7 +102,7 @@ def run_demo(
         print("To keep the fix, write it into your code:")
         print("    " + remedy.as_code().replace("\n", "\n    "))
     if report_path:
-        from .export import write_report
+        from .render.export import write_report
 
         written = write_report(Path(report_path), session)
         print()

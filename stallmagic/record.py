@@ -275,7 +275,7 @@ class Run:
             A :class:`~stallmagic.diagnosis.report.Report`, also kept as ``run.report``.
         """
         from .diagnosis import diagnose
-        from .measure import measure
+        from .diagnosis.measure import measure
 
         measurements = measure(self, gradients=gradients) if self.data is not None else None
         self.report = diagnose(self, measurements, metric=metric)

@@ -1,4 +1,4 @@
-"""``stallmagic.measure``: what the Keras side hands the pure rules, checked against the model it measured."""
+"""``stallmagic.diagnosis.measure``: what the Keras side hands the pure rules, checked against the model it measured."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import keras
 import numpy as np
 
 import stallmagic
-from stallmagic.measure import measure
+from stallmagic.diagnosis.measure import measure
 
 
 def test_the_probe_reads_the_final_weights_at_the_end_and_leaves_them_in_place(digits, seed):

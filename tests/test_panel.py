@@ -15,8 +15,8 @@ import pytest
 
 from stallmagic import plot
 from stallmagic.diagnosis.report import Finding, Report
-from stallmagic.magic import CellRecord
-from stallmagic.panel import Panel, Throttle, status_html
+from stallmagic.notebook.magic import CellRecord
+from stallmagic.notebook.panel import Panel, Throttle, status_html
 from stallmagic.record import Run
 
 XSS = "<img src=x onerror=alert(1)>"

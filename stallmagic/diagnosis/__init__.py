@@ -2,7 +2,7 @@
 
 ``diagnose(run, measurements)`` runs every rule of :data:`RULES` on shared :class:`Signals`, ranks the findings
 (:mod:`.ranking`), attaches remedies, and returns a :class:`Report`. ``Run.diagnose()`` measures the live model
-and data first (:mod:`stallmagic.measure`) and then calls this.
+and data first (:mod:`stallmagic.diagnosis.measure`) and then calls this.
 """
 
 from __future__ import annotations
@@ -56,8 +56,9 @@ def diagnose(
 
     Args:
         run: A captured Run (finished, or partial after an error).
-        measurements: Samples, predictions and gradient probes from :func:`stallmagic.measure.measure`; without
-            them only the curves and the model's configuration are read.
+        measurements: Samples, predictions and gradient probes from
+            :func:`stallmagic.diagnosis.measure.measure`; without them only the curves and the model's
+            configuration are read.
         metric: The metric that "accuracy" means here (default: the first accuracy-like metric, else the loss).
         with_remedies: Attach remedies to each finding (default ``True``).
         seed: Seed of the cheap probes (default 0).

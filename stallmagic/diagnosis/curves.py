@@ -11,17 +11,12 @@ import math
 
 import numpy as np
 
+from .._internal.optimizers import USUAL_LR
 from ..record import Run
 from .report import Finding
 from .rules import num, pct, ramp
 from .signals import Signals
 from .trend import Curve
-
-#: Usual starting learning rates; "high" and "low" are read relative to these.
-DEFAULT_LR = {
-    "SGD": 0.01, "Adam": 1e-3, "AdamW": 1e-3, "Adamax": 2e-3, "Nadam": 1e-3, "RMSprop": 1e-3, "Adagrad": 1e-2,
-    "Adadelta": 1.0, "Lion": 1e-4, "Lamb": 1e-3, "Ftrl": 1e-2, "Adafactor": 1e-3, "LossScaleOptimizer": 1e-3,
-}  # fmt: skip
 
 
 def _lr(run: Run) -> float | None:
@@ -34,7 +29,7 @@ def _lr_factor(run: Run) -> tuple[float | None, float | None, str | None]:
     """(learning rate, its ratio to the optimizer's usual rate, optimizer name)."""
     lr = _lr(run)
     name = run.model.optimizer_name if run.model is not None else None
-    default = DEFAULT_LR.get(name or "", 1e-3)
+    default = USUAL_LR.get(name or "", 1e-3)
     if lr is None or lr <= 0:
         return lr, None, name
     return lr, lr / default, name
@@ -162,7 +157,7 @@ def lr_too_high(run: Run, s: Signals) -> Finding | None:
     return Finding(
         "lr_too_high",
         "Learning rate too high",
-        f"With {opt} at learning rate {num(lr)} ({num(factor, 2)}x its usual {num(DEFAULT_LR.get(opt or '', 1e-3))}), "
+        f"With {opt} at learning rate {num(lr)} ({num(factor, 2)}x its usual {num(USUAL_LR.get(opt or '', 1e-3))}), "
         f"{what}: each step overshoots the minimum. Lower the learning rate by 10x (or add a warm-up / "
         "ReduceLROnPlateau).",
         ev,

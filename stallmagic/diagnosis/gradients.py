@@ -1,7 +1,7 @@
 """Rules on gradients and units, from the gradient probe (one fixed batch, starting and final weights).
 
-The probe is measured off the training hot path, after the fit (:mod:`stallmagic.measure`); without it (another
-backend, a generator) these rules say nothing and the report's notes say why.
+The probe is measured off the training hot path, after the fit (:mod:`stallmagic.diagnosis.measure`); without
+it (another backend, a generator) these rules say nothing and the report's notes say why.
 """
 
 from __future__ import annotations

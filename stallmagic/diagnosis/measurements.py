@@ -1,7 +1,7 @@
 """Plain containers for what was measured on a run's data and model, outside the curves.
 
-:mod:`stallmagic.measure` fills a :class:`Measurements` from the live model and data (it needs Keras); the rules
-only read it, so they can be tested on arrays built by hand. Every field may be ``None``: the measurement was
+:mod:`stallmagic.diagnosis.measure` fills a :class:`Measurements` from the live model and data (it needs Keras);
+the rules only read it, so they can be tested on arrays built by hand. Every field may be ``None``: the measurement was
 not possible for this run (``notes`` says why) and the rules that need it stay silent.
 """
 

@@ -161,7 +161,7 @@ class Signals:
 
     Args:
         run: The Run to diagnose.
-        measurements: What :mod:`stallmagic.measure` measured (default: nothing, the curves only).
+        measurements: What :mod:`stallmagic.diagnosis.measure` measured (default: nothing, the curves only).
         metric: The metric to read as "accuracy" (default: the first accuracy-like metric, else the loss).
         seed: Seed of the cheap probes' sampling and cross-validation (default 0).
     """

@@ -1,7 +1,7 @@
 """The catalogue: one small :class:`~stallmagic.remedies.remedy.Spec` per remedy code.
 
 Each spec says in one sentence what its change does and why it helps (``describe``), writes the code a user keeps
-(``as_code``), changes a rerun's :class:`~stallmagic.remedies.apply.Plan` (``apply``), writes itself into a cell
+(``as_code``), changes a rerun's :class:`~stallmagic.rerun.apply.Plan` (``apply``), writes itself into a cell
 (``rewrite``, through :class:`~stallmagic.remedies.source.CellEditor`), and says from the run's records alone why
 it does not apply (``unavailable``; pure, so :func:`~stallmagic.remedies.suggest` runs without Keras).
 
@@ -70,7 +70,7 @@ def context_of(run: Run | None) -> dict:
 
 
 def loss_code(name: str | None, from_logits: bool, keras: str = "keras") -> str:
-    from .apply import LOSS_CLASSES
+    from ..rerun.apply import LOSS_CLASSES
 
     if name is None:
         return "..."
@@ -210,7 +210,7 @@ class ClassWeight(Spec):
         )
 
     def apply(self, plan: Any, remedy: Remedy) -> None:
-        from .apply import balanced_class_weight
+        from ..rerun.apply import balanced_class_weight
 
         if plan.fit.get("sample_weight") is not None:
             raise RemedyError("Keras refuses class_weight together with sample_weight, and this fit passes both.")
@@ -495,11 +495,11 @@ class Optimizer(Spec):
         check_number(self.code, "weight_decay", params.get("weight_decay"), low=0.0, optional=True)
 
     def config(self, remedy: Remedy) -> dict:
-        from .apply import DEFAULT_LR
+        from .._internal.optimizers import USUAL_LR
 
         p = remedy.params
         name = p["optimizer"]
-        config = {"learning_rate": p.get("learning_rate") or DEFAULT_LR.get(name, 1e-3)}
+        config = {"learning_rate": p.get("learning_rate") or USUAL_LR.get(name, 1e-3)}
         if name == "SGD":
             config["momentum"] = 0.9 if p.get("momentum") is None else p["momentum"]
             config["nesterov"] = True if p.get("nesterov") is None else bool(p["nesterov"])
@@ -886,7 +886,7 @@ class NormalizeInputs(Spec):
         )
 
     def apply(self, plan: Any, remedy: Remedy) -> None:
-        from .apply import map_arrays, standardize_stats
+        from ..rerun.apply import map_arrays, standardize_stats
 
         plan.require_arrays("Normalizing the inputs")
         x_train = plan.training_arrays()[0]
@@ -960,9 +960,9 @@ class StratifiedSplit(Spec):
     def apply(self, plan: Any, remedy: Remedy) -> None:
         from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 
-        from ..describe import n_rows
+        from ..capture.describe import n_rows
         from ..diagnosis.signals import class_values, label_format
-        from .apply import take_rows
+        from ..rerun.apply import take_rows
 
         plan.require_arrays("A stratified split")
         share = float(plan.fit.get("validation_split") or 0.0) or remedy.params.get("validation_split")
@@ -1042,8 +1042,8 @@ class DropSuspectLabels(Spec):
         )
 
     def apply(self, plan: Any, remedy: Remedy) -> None:
-        from ..describe import n_rows
-        from .apply import take_rows
+        from ..capture.describe import n_rows
+        from ..rerun.apply import take_rows
 
         plan.require_arrays("Dropping rows")
         plan.split()
@@ -1133,7 +1133,7 @@ class DeduplicateValidation(Spec):
         )
 
     def apply(self, plan: Any, remedy: Remedy) -> None:
-        from .apply import take_rows
+        from ..rerun.apply import take_rows
 
         plan.require_arrays("Deduplicating")
         plan.split()

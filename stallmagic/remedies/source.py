@@ -18,7 +18,7 @@ from typing import Any
 
 import libcst as cst
 
-from .apply import KERNEL_LAYERS, SATURATING
+from ..rerun.apply import KERNEL_LAYERS, SATURATING
 
 _MAGIC = re.compile(r"^(\s*)([%!].*)$")
 _SNIPPET_HEAD = "# stallmagic:"

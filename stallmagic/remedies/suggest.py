@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..diagnosis.curves import DEFAULT_LR
+from .._internal.optimizers import USUAL_LR
 from ..diagnosis.signals import REGRESSION_LOSSES
 from ..record import Run
 from .catalogue import context_of
@@ -25,7 +25,6 @@ from .remedy import Remedy
 Builder = Callable[[dict, Run, Any], list[Remedy]]
 
 #: Usual starting learning rates: the same table the diagnosis reads "too high/low" against.
-USUAL_LR = DEFAULT_LR
 
 
 def suggest(finding: Any, run: Run, signals: Any = None) -> list[Remedy]:

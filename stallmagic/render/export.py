@@ -17,7 +17,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from .record import Run, Session, jsonable
+from ..record import Run, Session, jsonable
 
 #: Readable text inside widgets (ipywidgets sets a 28 px line height for aligning with inputs) and long words wrapped.
 TEXT_STYLE = "line-height:1.45;white-space:normal;overflow-wrap:anywhere"
@@ -308,7 +308,7 @@ def html_document(
     Returns:
         The page as a string; it references no file and no network resource.
     """
-    from . import __version__
+    from .. import __version__
     from .plot import figure_png
 
     runs = _runs_of(session)
@@ -352,7 +352,7 @@ def json_document(
     kept: str | None = None,
 ) -> dict:
     """The runs, their diagnoses and the comparison as JSON-ready data (strict JSON: no NaN)."""
-    from . import __version__
+    from .. import __version__
 
     runs = _runs_of(session)
     return {

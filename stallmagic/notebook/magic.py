@@ -3,7 +3,7 @@
 ``%%diagnose_fit`` runs its cell the way IPython would run it without the magic (same namespace, same printed
 output, the last expression's value as the cell's ``Out``, the same exception), inside
 :func:`stallmagic.capture`, and shows what happened: a live panel of ipywidgets in a notebook
-(:mod:`stallmagic.panel`), a text report in a terminal. Everything the panel's buttons do goes through
+(:mod:`stallmagic.notebook.panel`), a text report in a terminal. Everything the panel's buttons do goes through
 :class:`CellRecord`, which holds one cell's runs and knows nothing of widgets; ``%stall`` offers the same actions
 as line commands, so a terminal session can do everything a notebook can.
 """
@@ -24,8 +24,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, output_can_be_silenced
 from traitlets import Enum, Int
 
-from .capture import capture
-from .record import Run, Session
+from ..capture import capture
+from ..record import Run, Session
 
 #: The optimizer search behind the panel's sweep button and ``%stall sweep`` (the seed's Example 3).
 SWEEP_GRID: dict[str, list] = {"optimizer": ["adam", "rmsprop", "sgd"], "learning_rate": [1e-3, 1e-2]}
@@ -80,7 +80,7 @@ class CellRecord:
         provides it.
         """
         try:
-            from . import rerun as engine
+            from .. import rerun as engine
         except ImportError:
             engine = None
         engine_release = getattr(engine, "release", None)
@@ -121,7 +121,7 @@ class CellRecord:
         """Why ``--metric`` could not be used for ``run`` (it was not logged; the note lists what was), or ``None``."""
         if self.metric is None:
             return None
-        from .diagnosis.signals import resolve_metric
+        from ..diagnosis.signals import resolve_metric
 
         return resolve_metric(run.logs, self.metric).note
 
@@ -181,7 +181,7 @@ class CellRecord:
         if self.released:
             raise RuntimeError("This cell's models and data were released to save memory; run the cell again.")
         try:
-            from .rerun import sweep
+            from ..rerun import sweep
         except ImportError as exc:
             raise RuntimeError("The sweep needs stallmagic's rerun engine, which is not installed here.") from exc
         with warnings.catch_warnings():
@@ -191,7 +191,7 @@ class CellRecord:
 
     def export(self, path: str | Path) -> list[Path]:
         """Write this cell's report to ``path`` (``.html``, ``.json`` or ``.md``); returns the files written."""
-        from .export import esc, write_report
+        from ..render.export import esc, write_report
 
         extra = None
         if self.sweep_result is not None:
@@ -539,7 +539,7 @@ class StallMagics(Magics):
         if callable(compare):
             print(compare(metric=record.metric))
             return
-        from .export import comparison_rows, runs_table_markdown
+        from ..render.export import comparison_rows, runs_table_markdown
 
         print(runs_table_markdown(comparison_rows(record.session, metric=record.metric)))
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from .record import ErrorRecord, Run, Session
+from ..record import ErrorRecord, Run, Session
 
 _lock = threading.RLock()
 _blocks: list[tuple[Session, dict]] = []  # open capture() blocks, outermost first: (session, run attributes)

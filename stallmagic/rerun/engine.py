@@ -48,8 +48,8 @@ from typing import Any
 
 import numpy as np
 
-from .record import ErrorRecord, Run, Session, jsonable
-from .remedies import Remedy, RemedyError
+from ..record import ErrorRecord, Run, Session, jsonable
+from ..remedies import Remedy, RemedyError
 
 __all__ = ["Comparison", "RerunWarning", "SweepResult", "compare", "rerun", "restore", "sweep"]
 
@@ -139,7 +139,7 @@ def root_of(run: Run) -> Run:
 
 
 def _baseline(root: Run) -> Any:
-    from .remedies.apply import Baseline
+    from .apply import Baseline
 
     meta = _meta(root)
     if meta.baseline is None:
@@ -223,7 +223,7 @@ def _as_remedy(remedy: Remedy | str | None) -> Remedy | None:
 
 
 def _build_plan(run: Run, steps: list) -> Any:
-    from .remedies.apply import Plan, check_model_edits
+    from .apply import Plan, check_model_edits
 
     root = root_of(run)
     plan = Plan.from_baseline(_baseline(root))
@@ -333,8 +333,8 @@ def _execute(
 ) -> Run:
     import keras
 
-    from .capture import capture
-    from .remedies import apply
+    from ..capture import capture
+    from . import apply
 
     base = plan.baseline
     user_model = base.model
@@ -392,7 +392,7 @@ _FRESH_STATES: dict[int, dict] = {}
 
 
 def _reuse_compiled(model: Any, plan: Any, prepared: Any) -> Any:
-    from .remedies import apply
+    from . import apply
 
     if prepared.rebuilt or plan.edits:  # in-place edits change the graph: trace again
         return None
@@ -522,7 +522,7 @@ def restore(run: Run) -> Run:
         RemedyError: The run's final weights were not kept (a sweep's runs, or a model retrained outside
             stallmagic before any rerun).
     """
-    from .remedies.apply import Plan, compile_model
+    from .apply import Plan, compile_model
 
     model = run.keras_model
     weights = final_weights(run)
@@ -556,7 +556,7 @@ def restore(run: Run) -> Run:
 
 
 def _metric_for(runs: Sequence[Run], metric: str | None) -> tuple[str | None, str | None, bool]:
-    from .diagnosis.signals import resolve_metric
+    from ..diagnosis.signals import resolve_metric
 
     for run in runs:
         if run.logs:
@@ -756,10 +756,10 @@ class SweepResult:
         if isinstance(params.get("remedy"), Remedy) and len(params) == 1:
             return params["remedy"]
         if set(params) <= {"optimizer", "learning_rate"} and isinstance(params.get("optimizer"), str):
-            from .remedies.apply import DEFAULT_LR
+            from .._internal.optimizers import USUAL_LR
 
             name = _optimizer_class_name(params["optimizer"])
-            lr = params.get("learning_rate") or DEFAULT_LR.get(name, 1e-3)
+            lr = params.get("learning_rate") or USUAL_LR.get(name, 1e-3)
             return Remedy("optimizer", {"optimizer": name, "learning_rate": lr})
         if set(params) == {"learning_rate"}:
             return Remedy("learning_rate", {"learning_rate": params["learning_rate"]})
@@ -994,8 +994,8 @@ def _folds(run: Run, cv: Any) -> tuple[list | None, str | None]:
         return None, None
     from sklearn.model_selection import KFold, StratifiedKFold
 
-    from .diagnosis.signals import class_values, label_format
-    from .remedies.apply import Plan, take_rows
+    from ..diagnosis.signals import class_values, label_format
+    from .apply import Plan, take_rows
 
     plan = Plan.from_baseline(_baseline(root_of(run)))
     plan.require_arrays("Cross-validation")

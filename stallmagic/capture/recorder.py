@@ -14,8 +14,8 @@ from typing import Any
 
 import keras
 
+from ..record import DataRefs, Run
 from .describe import describe_model
-from .record import DataRefs, Run
 
 
 def current_learning_rate(optimizer: Any) -> float | None:

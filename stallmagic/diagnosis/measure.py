@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .diagnosis.measurements import ArraySample, GradientProbe, Measurements
-from .record import Run
+from ..record import Run
+from .measurements import ArraySample, GradientProbe, Measurements
 
 #: Rows sampled from each split for the data checks and the prediction pass.
 MAX_ROWS = 5000
@@ -110,7 +110,7 @@ def _flatten_numeric(x: Any) -> np.ndarray | None:
 
 
 def _n(data: Any) -> int | None:
-    from .describe import n_rows
+    from ..capture.describe import n_rows
 
     return n_rows(data)
 
@@ -247,7 +247,7 @@ def _kernel_layers(model: Any) -> list:
 
 
 def _relu_layers(model: Any) -> list:
-    from .describe import _layer_activation
+    from ..capture.describe import _layer_activation
 
     return [
         layer

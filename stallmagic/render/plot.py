@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .diagnosis.signals import resolve_metric
-from .diagnosis.trend import end_window, fit_trend, robust_noise
-from .record import Run
+from ..diagnosis.signals import resolve_metric
+from ..diagnosis.trend import end_window, fit_trend, robust_noise
+from ..record import Run
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from .record import DataRefs, FitRecord, LayerRecord, LossRecord, ModelRecord, jsonable
+from ..record import DataRefs, FitRecord, LayerRecord, LossRecord, ModelRecord, jsonable
 
 # Layers that pass their input's activation through unchanged, when looking for the output activation.
 _PASS_THROUGH = {

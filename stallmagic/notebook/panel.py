@@ -4,8 +4,9 @@ The panel is a display. While a fit runs it is a session listener (epoch-level e
 widget (status, an inline SVG of the curves and the gap) in place, throttled by :class:`Throttle` so the live
 view costs about 1 % of the fit's wall time even with 50 ms epochs. After the fit it shows the matplotlib curves,
 the findings with their remedies as buttons, and the runs table. Every button calls one method of
-:class:`~stallmagic.magic.CellRecord` (the engine calls live there) through :meth:`Panel._act`, which routes what
-the action prints into the panel's own Output widget and shows errors in the panel, never in the log console.
+:class:`~stallmagic.notebook.magic.CellRecord` (the engine calls live there) through :meth:`Panel._act`, which
+routes what the action prints into the panel's own Output widget and shows errors in the panel, never in the log
+console.
 
 Widget callbacks run between cell executions (the kernel handles clicks as comm messages), so a click cannot
 interrupt a fit, and a click made while an action runs is queued; :meth:`Panel._act` ignores a click that was
@@ -23,7 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .export import (
+from ..record import Run
+from ..render.export import (
     TEXT_STYLE,
     comparison_rows,
     confidence_badge,
@@ -33,8 +35,7 @@ from .export import (
     runs_table_html,
     safe_filename,
 )
-from .plot import PALETTE, curves, figure_png, gap_state, svg
-from .record import Run
+from ..render.plot import PALETTE, curves, figure_png, gap_state, svg
 
 if TYPE_CHECKING:
     from .magic import CellRecord
@@ -184,7 +185,7 @@ class Panel:
     """The widget view of one ``%%diagnose_fit`` cell.
 
     Args:
-        cell: The cell's :class:`~stallmagic.magic.CellRecord` (its runs and the actions on them).
+        cell: The cell's :class:`~stallmagic.notebook.magic.CellRecord` (its runs and the actions on them).
         live: ``"curves"`` (status and curves while training, default), ``"status"`` (``--no-live``: epoch and
             ETA only) or ``"off"`` (``--quiet``: nothing until the cell ends). Reruns started from the panel
             always stream.

@@ -32,8 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from .._internal.optimizers import USUAL_LR
 from ..record import Run
-from .remedy import RemedyError
+from ..remedies.remedy import RemedyError
 
 #: Fit arguments a rerun override may set.
 FIT_KEYS = (
@@ -61,9 +62,6 @@ LOSS_CLASSES = {
     "binary_focal_crossentropy": "BinaryFocalCrossentropy",
     "categorical_focal_crossentropy": "CategoricalFocalCrossentropy",
 }
-#: Keras's default learning rate per optimizer, for a newly chosen optimizer.
-DEFAULT_LR = {"SGD": 0.01, "Adam": 1e-3, "AdamW": 1e-3, "RMSprop": 1e-3, "Nadam": 1e-3, "Adamax": 1e-3, "Lion": 1e-4}
-
 
 # ---------------------------------------------------------------------- the baseline
 
@@ -235,7 +233,7 @@ class Plan:
 
     @property
     def data_kind(self) -> str:
-        from ..describe import data_kind
+        from ..capture.describe import data_kind
 
         return data_kind(self.fit.get("x")) or "none"
 
@@ -260,7 +258,7 @@ class Plan:
         fraction = float(self.fit.get("validation_split") or 0.0)
         if not fraction:
             return
-        from ..describe import n_rows
+        from ..capture.describe import n_rows
         from ..record import _slice_rows
 
         x, y, sw = self.fit.get("x"), self.fit.get("y"), self.fit.get("sample_weight")
@@ -280,7 +278,7 @@ class Plan:
 
     def training_arrays(self) -> tuple[Any, Any]:
         """``(x, y)`` of the rows the rerun trains on (views while nothing changed them)."""
-        from ..describe import n_rows
+        from ..capture.describe import n_rows
         from ..record import _slice_rows
 
         x, y = self.fit.get("x"), self.fit.get("y")
@@ -371,7 +369,7 @@ class Plan:
             except ValueError:
                 raise RemedyError(f"Unknown optimizer {value!r} (try 'adam', 'adamw', 'sgd', 'rmsprop').") from None
             name = type(opt).__name__
-            self.set_optimizer(name, {"learning_rate": DEFAULT_LR.get(name, self.learning_rate() or 1e-3)})
+            self.set_optimizer(name, {"learning_rate": USUAL_LR.get(name, self.learning_rate() or 1e-3)})
         elif isinstance(value, Mapping):
             self.set_optimizer(str(value["class_name"]), dict(value.get("config") or {}))
         elif isinstance(value, type):
@@ -844,7 +842,7 @@ def _initializer_class(name: str) -> str:
 
 
 def _activation_name(fn: Any) -> str | None:
-    from ..describe import activation_name
+    from ..capture.describe import activation_name
 
     return activation_name(fn)
 
