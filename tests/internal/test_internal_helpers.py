@@ -52,3 +52,13 @@ def test_sentence_numbers_and_missing_values():
     assert numbers.evidence(list(range(10))).endswith(", ...]")
     assert numbers.finite_or_none(True) is None and numbers.finite_or_none(math.inf) is None
     assert numbers.maybe_int("3") == 3 and numbers.maybe_int("x") == "x"
+
+
+def test_leaf_layers_flatten_nested_models():
+    keras = pytest.importorskip("keras")
+    from stallmagic._internal.layers import is_nested_model, leaf_layers
+
+    inner = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, name="a"), keras.layers.Dense(2, name="b")])
+    outer = keras.Sequential([keras.Input((3,)), inner, keras.layers.Dense(1, name="c")])
+    assert is_nested_model(inner) and not is_nested_model(inner.layers[0])
+    assert [layer.name for layer in leaf_layers(outer)] == ["a", "b", "c"]
