@@ -8,7 +8,7 @@ Keras (the diagnosis attaches remedies without it); the functions that touch mod
 
 from __future__ import annotations
 
-from . import catalogue as _catalogue  # noqa: F401  (registers the specs)
+from . import specs as _specs  # noqa: F401  (registers the specs)
 from .remedy import KINDS, SPECS, Remedy, RemedyError, Spec
 from .suggest import suggest
 

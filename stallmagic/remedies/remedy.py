@@ -11,11 +11,11 @@ through JSON (the panel and the exported report) and be built by hand::
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._internal.numbers import maybe_int
 from ..record import jsonable
 
 #: ``rerun``: an Apply & rerun button. ``advice``: a recommendation with evidence and no button (the data need a
@@ -28,7 +28,8 @@ class RemedyError(ValueError):
 
 
 class Spec:
-    """How one remedy code behaves. Subclasses live in :mod:`.catalogue`, one small class per code.
+    """How one remedy code behaves. Subclasses live in :mod:`.specs`, one small class per code, a module per
+    family; their parameters are checked with :mod:`.checks`.
 
     Attributes:
         code: The remedy code (``"class_weight"``).
@@ -81,7 +82,7 @@ def register(cls: type[Spec]) -> type[Spec]:
 
 
 def spec_for(code: str) -> Spec:
-    from . import catalogue  # noqa: F401  (fills SPECS)
+    from . import specs  # noqa: F401  (fills SPECS)
 
     try:
         return SPECS[code]
@@ -175,7 +176,7 @@ class Remedy:
     def from_dict(cls, data: Mapping[str, Any]) -> Remedy:
         params = dict(data.get("params") or {})
         if isinstance(params.get("class_weight"), Mapping):
-            params["class_weight"] = {_maybe_int(k): float(v) for k, v in params["class_weight"].items()}
+            params["class_weight"] = {maybe_int(k): float(v) for k, v in params["class_weight"].items()}
         return cls(
             code=str(data["code"]),
             params=params,
@@ -192,59 +193,3 @@ class Remedy:
         if self.disabled_reason:
             text += f" (not available here: {self.disabled_reason})"
         return text
-
-
-def _maybe_int(key: Any) -> Any:
-    try:
-        return int(key)
-    except (TypeError, ValueError):
-        return key
-
-
-# ---------------------------------------------------------------------- parameter checks (one message template)
-
-
-def check_number(
-    code: str,
-    name: str,
-    value: Any,
-    *,
-    kind: type = float,
-    low: float | None = None,
-    high: float | None = None,
-    low_open: bool = False,
-    optional: bool = False,
-) -> None:
-    """Raise ``RemedyError("The 'name' parameter of the 'code' remedy must be ... Got ... instead.")``."""
-    if value is None and optional:
-        return
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if kind is int:
-        ok = ok and float(value).is_integer()
-    if ok and isinstance(value, float) and not math.isfinite(value):
-        ok = False
-    if ok and low is not None:
-        ok = value > low if low_open else value >= low
-    if ok and high is not None:
-        ok = value <= high
-    if ok:
-        return
-    bounds = []
-    if low is not None:
-        bounds.append(f"{'>' if low_open else '>='} {low:g}")
-    if high is not None:
-        bounds.append(f"<= {high:g}")
-    what = "an int" if kind is int else "a number"
-    raise RemedyError(
-        f"The {name!r} parameter of the {code!r} remedy must be {what} {' and '.join(bounds)}. Got {value!r} instead."
-    )
-
-
-def check_choice(code: str, name: str, value: Any, choices: tuple, *, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if value not in choices:
-        raise RemedyError(
-            f"The {name!r} parameter of the {code!r} remedy must be one of {', '.join(map(repr, choices))}. "
-            f"Got {value!r} instead."
-        )

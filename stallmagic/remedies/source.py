@@ -270,7 +270,7 @@ def _stmt(code: str) -> cst.SimpleStatementLine:
 
 @dataclass
 class CellEditor:
-    """Collects edits to one cell, then applies them in one pass. The catalogue's ``rewrite`` methods call it."""
+    """Collects edits to one cell, then applies them in one pass. The specs' ``rewrite`` methods call it."""
 
     source: str
     module: cst.Module | None = None
@@ -656,7 +656,7 @@ class CellEditor:
 
 
 def _string_optimizer(node: Any, default: str) -> str:
-    from .catalogue import OPTIMIZERS
+    from .specs.optimizer import OPTIMIZERS
 
     if isinstance(node, cst.SimpleString):
         text = node.evaluated_value.lower() if isinstance(node.evaluated_value, str) else ""
@@ -759,7 +759,7 @@ def _rebuild_snippet(remedy: Any, editor: CellEditor) -> str:
 
 def _compile_line(remedy: Any, model: str) -> str:
     """The model's compile call as recorded (optimizer, learning rate, loss, metrics)."""
-    from .catalogue import compile_rest, optimizer_code
+    from .specs.keras_code import compile_rest, optimizer_code
 
     ctx = remedy.context
     config = {

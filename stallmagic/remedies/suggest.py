@@ -16,15 +16,14 @@ from typing import Any
 
 import numpy as np
 
+from .._internal.numbers import finite_or_none
 from .._internal.optimizers import USUAL_LR
 from ..diagnosis.signals import REGRESSION_LOSSES
 from ..record import Run
-from .catalogue import context_of
 from .remedy import Remedy
+from .specs.context import context_of
 
 Builder = Callable[[dict, Run, Any], list[Remedy]]
-
-#: Usual starting learning rates: the same table the diagnosis reads "too high/low" against.
 
 
 def suggest(finding: Any, run: Run, signals: Any = None) -> list[Remedy]:
@@ -78,14 +77,8 @@ def _fallback_advice(finding: Any) -> Remedy:
 # ---------------------------------------------------------------------- helpers
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None
-
-
 def _lr(run: Run, evidence: dict) -> float | None:
-    lr = _num(evidence.get("learning_rate"))
+    lr = finite_or_none(evidence.get("learning_rate"))
     if lr is None and run.learning_rates and run.learning_rates[0] is not None:
         lr = float(run.learning_rates[0])
     if lr is None and run.model is not None:
@@ -168,7 +161,7 @@ def _class_imbalance(ev: dict, run: Run, s: Any) -> list[Remedy]:
 
 def _overfitting(ev: dict, run: Run, s: Any) -> list[Remedy]:
     l2, dropout = _regularizers(run)
-    gap = _num(ev.get("train_minus_val")) or 0.0
+    gap = finite_or_none(ev.get("train_minus_val")) or 0.0
     out = [_early_stopping(run)]
     out.append(Remedy("dropout", {"rate": round(min(0.6, dropout + 0.2), 2) if dropout else 0.3}))
     out.append(Remedy("l2", {"factor": max(1e-3 if gap > 0.15 else 1e-4, (l2 or 0.0) * 10)}))
@@ -217,8 +210,8 @@ def _lr_too_low(ev: dict, run: Run, s: Any) -> list[Remedy]:
 
 
 def _batch_size(ev: dict, run: Run, s: Any) -> list[Remedy]:
-    bs = _num(ev.get("batch_size")) or run.fit.batch_size
-    n = _num(ev.get("n_train")) or run.fit.n_train
+    bs = finite_or_none(ev.get("batch_size")) or run.fit.batch_size
+    n = finite_or_none(ev.get("n_train")) or run.fit.n_train
     if bs is not None and bs <= 4:
         new = 32
     else:
@@ -296,7 +289,7 @@ def _check_from_evidence(ev: dict) -> str:
 
 
 def _vanishing_gradient(ev: dict, run: Run, s: Any) -> list[Remedy]:
-    saturating = (_num(ev.get("saturating_layers")) or 0) > 0 or _has_saturating(run)
+    saturating = (finite_or_none(ev.get("saturating_layers")) or 0) > 0 or _has_saturating(run)
     out = [Remedy("he_init", {"activation": "relu" if saturating else None}), Remedy("batch_norm")]
     if run.model is not None and run.model.optimizer_name == "SGD":
         out.append(Remedy("optimizer", {"optimizer": "Adam", "learning_rate": 1e-3}))
@@ -331,7 +324,7 @@ def _dying_relu(ev: dict, run: Run, s: Any) -> list[Remedy]:
 
 def _data_quality(ev: dict, run: Run, s: Any) -> list[Remedy]:
     out = []
-    if (_num(ev.get("nonfinite_inputs")) or 0) > 0:
+    if (finite_or_none(ev.get("nonfinite_inputs")) or 0) > 0:
         out.append(Remedy("impute_inputs"))
     out.append(Remedy("clean_data", evidence=ev))
     return out
@@ -340,12 +333,12 @@ def _data_quality(ev: dict, run: Run, s: Any) -> list[Remedy]:
 def _data_leakage(ev: dict, run: Run, s: Any) -> list[Remedy]:
     return [
         Remedy("deduplicate_validation", evidence=ev),
-        Remedy("deduplicate", {"shared_share": _num(ev.get("shared_share"))}, evidence=ev),
+        Remedy("deduplicate", {"shared_share": finite_or_none(ev.get("shared_share"))}, evidence=ev),
     ]
 
 
 def _unshuffled_validation_split(ev: dict, run: Run, s: Any) -> list[Remedy]:
-    split = _num(ev.get("validation_split")) or run.fit.validation_split or None
+    split = finite_or_none(ev.get("validation_split")) or run.fit.validation_split or None
     return [Remedy("stratified_split", {"validation_split": split, "seed": 0})]
 
 
@@ -356,11 +349,11 @@ def _unscaled_inputs(ev: dict, run: Run, s: Any) -> list[Remedy]:
 
 
 def _insufficient_data(ev: dict, run: Run, s: Any) -> list[Remedy]:
-    n = _num(ev.get("n_train")) or run.fit.n_train
+    n = finite_or_none(ev.get("n_train")) or run.fit.n_train
     params = {
         "n_train": int(n) if n else None,
         "suggested_rows": int(2 * n) if n else None,
-        "gain_last_doubling": _num(ev.get("gain_last_doubling")),
+        "gain_last_doubling": finite_or_none(ev.get("gain_last_doubling")),
         "learning_curve": ev.get("learning_curve") or [],
         "probe_model": ev.get("probe_model"),
     }
@@ -389,7 +382,7 @@ def _train_longer(ev: dict, run: Run, s: Any) -> list[Remedy]:
 
 
 def _unscaled_targets(ev: dict, run: Run, s: Any) -> list[Remedy]:
-    return [Remedy("scale_targets", {"target_scale": _num(ev.get("target_scale"))}, evidence=ev)]
+    return [Remedy("scale_targets", {"target_scale": finite_or_none(ev.get("target_scale"))}, evidence=ev)]
 
 
 def _distribution_shift(ev: dict, run: Run, s: Any) -> list[Remedy]:
