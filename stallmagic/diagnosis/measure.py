@@ -209,21 +209,25 @@ def _predict(model: Any, x_struct: Any, y: np.ndarray | None, batch: int = 512) 
         warnings.filterwarnings("ignore", message="The structure of `inputs`")
         for start in range(0, n, batch):
             out = model(_take(x_struct, np.arange(start, min(n, start + batch))), training=False)
-            out = (
-                out[0]
-                if isinstance(out, (list, tuple))
-                else next(iter(out.values()))
-                if isinstance(out, Mapping)
-                else out
-            )
-            outs.append(np.asarray(_to_numpy(out)))
+            outs.append(np.asarray(_to_numpy(_first_output(out))))
     return np.concatenate(outs)
+
+
+def _first_output(out: Any) -> Any:
+    """The first output of a multi-output model's result (a list, tuple or dict of outputs); one output as is.
+
+    The diagnosis judges the first output only, as the snapshot's ``output_activation`` does.
+    """
+    if isinstance(out, (list, tuple)):
+        return out[0]
+    if isinstance(out, Mapping):
+        return next(iter(out.values()))
+    return out
 
 
 def _probabilities(run: Run, raw: Any) -> np.ndarray:
     """The model's output as probabilities: logits (``from_logits=True``) go through softmax or sigmoid."""
-    out = raw[0] if isinstance(raw, (list, tuple)) else (next(iter(raw.values())) if isinstance(raw, Mapping) else raw)
-    out = np.asarray(out, dtype=np.float64)
+    out = np.asarray(_first_output(raw), dtype=np.float64)
     model = run.model
     if model is None or not model.loss.from_logits:
         return out
