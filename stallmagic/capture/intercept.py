@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from .._internal.keras_private import user_random_seed
 from ..record import ErrorRecord, Run, Session
 
 _lock = threading.RLock()
@@ -194,18 +195,18 @@ def _distinct(sessions: list[Session]) -> list[Session]:
 def _start_run(
     sessions: list[Session], model: Any, bound: inspect.BoundArguments, args: tuple, kwargs: dict, attrs: dict
 ) -> Run:
-    from .describe import describe_fit
+    from .snapshot import snapshot_fit
 
     full = bound.signature.bind(*bound.args, **bound.kwargs)
     full.apply_defaults()
-    fit_record, refs = describe_fit(full.arguments)
+    fit_record, refs = snapshot_fit(full.arguments)
     inner = sessions[-1]
     run = Run(index=len(inner.runs), label=inner.new_label(inner.label), fit=fit_record)
     run.data = refs
     run.keras_model = model
     run.fit_call = {"args": args, "kwargs": dict(kwargs)}
     run.started_at = time.time()
-    seed = _keras_seed()
+    seed = user_random_seed()
     if seed is not None:
         run.extras["seed"] = seed
     for session in sessions:
@@ -214,16 +215,6 @@ def _start_run(
     for name, value in attrs.items():
         setattr(run, name, value)
     return run
-
-
-def _keras_seed() -> int | None:
-    """The seed last given to ``keras.utils.set_random_seed``, or ``None`` (Keras has no public getter)."""
-    try:
-        from keras.src.utils.rng_utils import get_random_seed
-    except ImportError:  # another Keras layout: reruns fall back to a fixed seed
-        return None
-    seed = get_random_seed()
-    return int(seed) if isinstance(seed, int) else None
 
 
 def _make_recorder(run: Run, sessions: list[Session]) -> Any:
@@ -259,11 +250,11 @@ def _finish(
             run.final_weights = model.get_weights()
         except Exception:  # a model broken by the error that ended the fit
             run.final_weights = None
-    if run.model is None:  # the fit failed before Keras built the model: describe what there is
+    if run.model is None:  # the fit failed before Keras built the model: snapshot what there is
         try:
-            from .describe import describe_model
+            from .snapshot import snapshot_model
 
-            run.model = describe_model(model)
+            run.model = snapshot_model(model)
         except Exception:
             run.model = None
     for session in sessions:

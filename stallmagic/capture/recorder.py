@@ -15,7 +15,7 @@ from typing import Any
 import keras
 
 from ..record import DataRefs, Run
-from .describe import describe_model
+from .snapshot import snapshot_model
 
 
 def current_learning_rate(optimizer: Any) -> float | None:
@@ -100,7 +100,7 @@ class Recorder(keras.callbacks.Callback):
                 run.initial_weights = self.model.get_weights()
             else:
                 run.extras["initial_weights"] = f"not kept: {reason}"
-        run.model = describe_model(self.model)
+        run.model = snapshot_model(self.model)
         steps = (self.params or {}).get("steps")
         if steps is not None:
             run.fit.steps_per_epoch = int(steps)

@@ -16,6 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from .._internal.layers import is_nested_model, leaf_layers
+from .._internal.nested import flatten, map_arrays
+from ..capture.activations import layer_activation
+from ..capture.snapshot import n_rows
 from ..record import Run
 from .measurements import ArraySample, GradientProbe, Measurements
 
@@ -77,29 +81,36 @@ def measure(run: Run, *, max_rows: int = MAX_ROWS, gradients: bool = True, seed:
 
 
 def _take(data: Any, rows: np.ndarray) -> Any:
-    """Rows of an array or a nested structure of arrays (numpy fancy indexing copies only these rows)."""
-    if data is None:
-        return None
-    if isinstance(data, Mapping):
-        return {k: _take(v, rows) for k, v in data.items()}
-    if isinstance(data, (list, tuple)) and not hasattr(data, "shape"):
-        if data and not hasattr(data[0], "shape"):  # a plain list of values
-            return np.asarray(data)[rows]
-        return type(data)(_take(v, rows) for v in data)
-    if hasattr(data, "iloc"):  # pandas
-        return data.iloc[rows].to_numpy()
-    if isinstance(data, np.ndarray):
-        return data[rows]
+    """Rows of an array or a nested structure of arrays (numpy fancy indexing copies only these rows).
+
+    A list of plain values is one column (``fit`` reads it so), a DataFrame comes back as numpy, a backend
+    tensor is taken on its device and converted.
+    """
+    return map_arrays(lambda leaf: _take_rows(leaf, rows), data, leaf=_is_value_list)
+
+
+def _is_value_list(data: Any) -> bool:
+    """A non-empty list or tuple whose first item is not an array: one column of values, not several inputs."""
+    return isinstance(data, (list, tuple)) and bool(data) and not hasattr(data[0], "shape")
+
+
+def _take_rows(leaf: Any, rows: np.ndarray) -> Any:
+    if isinstance(leaf, (list, tuple)):  # a list of plain values (see _is_value_list)
+        return np.asarray(leaf)[rows]
+    if hasattr(leaf, "iloc"):  # pandas
+        return leaf.iloc[rows].to_numpy()
+    if isinstance(leaf, np.ndarray):
+        return leaf[rows]
     import keras
 
-    return keras.ops.convert_to_numpy(keras.ops.take(data, rows, axis=0))
+    return keras.ops.convert_to_numpy(keras.ops.take(leaf, rows, axis=0))
 
 
 def _flatten_numeric(x: Any) -> np.ndarray | None:
-    """Every numeric input flattened to (n, d) float64 and concatenated; ``None`` if nothing numeric."""
-    parts = list(x.values()) if isinstance(x, Mapping) else list(x) if isinstance(x, (list, tuple)) else [x]
+    """Every numeric input flattened to (n, d) float64 and concatenated in the order the inputs were written;
+    ``None`` if nothing numeric."""
     cols = []
-    for part in parts:
+    for part in flatten(x):
         arr = np.asarray(part)
         if arr.dtype.kind not in "biuf" or arr.ndim == 0:
             continue
@@ -107,12 +118,6 @@ def _flatten_numeric(x: Any) -> np.ndarray | None:
     if not cols:
         return None
     return np.concatenate(cols, axis=1) if len(cols) > 1 else cols[0]
-
-
-def _n(data: Any) -> int | None:
-    from ..capture.describe import n_rows
-
-    return n_rows(data)
 
 
 def _to_numpy(y: Any) -> np.ndarray | None:
@@ -133,7 +138,7 @@ def _to_numpy(y: Any) -> np.ndarray | None:
 
 
 def _sample_arrays(x: Any, y: Any, max_rows: int, rng: np.random.Generator) -> tuple[ArraySample | None, Any]:
-    n = _n(x)
+    n = n_rows(x)
     if n is None or n == 0:
         return None, None
     rows = np.arange(n) if n <= max_rows else np.sort(rng.choice(n, max_rows, replace=False))
@@ -165,7 +170,7 @@ def _sample_batches(data: Any, kind: str | None, max_rows: int, split: str, note
             bx, by = batch[0], batch[1]
             xs.append(bx)
             ys.append(_to_numpy(by))
-            total += _n(bx) or 0
+            total += n_rows(bx) or 0
             if total >= max_rows:
                 break
     except Exception as exc:
@@ -179,20 +184,17 @@ def _sample_batches(data: Any, kind: str | None, max_rows: int, split: str, note
 
 
 def _as_numpy_struct(x: Any) -> Any:
-    if isinstance(x, Mapping):
-        return {k: _as_numpy_struct(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)) and not hasattr(x, "shape"):
-        return type(x)(_as_numpy_struct(v) for v in x)
-    return _to_numpy(x)
+    """A batch's inputs (arrays, tensors, or dicts/lists/tuples of them) with every array as numpy."""
+    import keras
+
+    return keras.tree.map_structure(_to_numpy, x)
 
 
 def _concat(parts: list) -> Any:
-    first = parts[0]
-    if isinstance(first, Mapping):
-        return {k: _concat([p[k] for p in parts]) for k in first}
-    if isinstance(first, (list, tuple)):
-        return type(first)(_concat([p[i] for p in parts]) for i in range(len(first)))
-    return np.concatenate(parts)
+    """Batches of the same structure joined along the rows, input by input."""
+    import keras
+
+    return keras.tree.map_structure(lambda *arrays: np.concatenate(arrays), *parts)
 
 
 # ---------------------------------------------------------------------- predictions
@@ -201,27 +203,31 @@ def _concat(parts: list) -> Any:
 def _predict(model: Any, x_struct: Any, y: np.ndarray | None, batch: int = 512) -> np.ndarray:
     """The model's outputs on ``x_struct``, called eagerly in chunks (``model.predict`` would trace a new
     function for every model diagnosed, and TensorFlow warns about retracing after a few)."""
-    n = len(y) if y is not None else _n(x_struct)
+    n = len(y) if y is not None else n_rows(x_struct)
     outs = []
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The structure of `inputs`")
         for start in range(0, n, batch):
             out = model(_take(x_struct, np.arange(start, min(n, start + batch))), training=False)
-            out = (
-                out[0]
-                if isinstance(out, (list, tuple))
-                else next(iter(out.values()))
-                if isinstance(out, Mapping)
-                else out
-            )
-            outs.append(np.asarray(_to_numpy(out)))
+            outs.append(np.asarray(_to_numpy(_first_output(out))))
     return np.concatenate(outs)
+
+
+def _first_output(out: Any) -> Any:
+    """The first output of a multi-output model's result (a list, tuple or dict of outputs); one output as is.
+
+    The diagnosis judges the first output only, as the snapshot's ``output_activation`` does.
+    """
+    if isinstance(out, (list, tuple)):
+        return out[0]
+    if isinstance(out, Mapping):
+        return next(iter(out.values()))
+    return out
 
 
 def _probabilities(run: Run, raw: Any) -> np.ndarray:
     """The model's output as probabilities: logits (``from_logits=True``) go through softmax or sigmoid."""
-    out = raw[0] if isinstance(raw, (list, tuple)) else (next(iter(raw.values())) if isinstance(raw, Mapping) else raw)
-    out = np.asarray(out, dtype=np.float64)
+    out = np.asarray(_first_output(raw), dtype=np.float64)
     model = run.model
     if model is None or not model.loss.from_logits:
         return out
@@ -237,23 +243,21 @@ def _probabilities(run: Run, raw: Any) -> np.ndarray:
 
 def _kernel_layers(model: Any) -> list:
     """Layers with a trainable kernel, input side first, nested models flattened."""
-    out = []
-    for layer in getattr(model, "layers", []):
-        if hasattr(layer, "layers") and hasattr(layer, "fit"):
-            out.extend(_kernel_layers(layer))
-        elif getattr(layer, "trainable", False) and getattr(layer, "kernel", None) is not None:
-            out.append(layer)
-    return out
+    return [
+        layer
+        for layer in leaf_layers(model)
+        if getattr(layer, "trainable", False) and getattr(layer, "kernel", None) is not None
+    ]
 
 
 def _relu_layers(model: Any) -> list:
-    from ..capture.describe import _layer_activation
+    """The model's own ReLU layers (top level only, not inside a nested model).
 
-    return [
-        layer
-        for layer in getattr(model, "layers", [])
-        if _layer_activation(layer) == "relu" and not (hasattr(layer, "layers") and hasattr(layer, "fit"))
-    ]
+    Their outputs are read through one ``keras.Model(model.inputs, ...)``; a layer inside a nested model is not
+    connected to the outer model's inputs, so it would make that model fail to build and lose every layer's reading.
+    """
+    return [layer for layer in getattr(model, "layers", []) if layer_activation(layer) == "relu"
+            and not is_nested_model(layer)]  # fmt: skip
 
 
 def _gradient_probe(run: Run, model: Any, x_struct: Any, y: np.ndarray | None, notes: list[str]):

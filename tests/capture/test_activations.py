@@ -1,4 +1,4 @@
-"""``stallmagic.capture.describe`` on hand-built Keras models: the output activation and width, whatever the style.
+"""``stallmagic.capture.activations`` on hand-built Keras models: the output activation and width, whatever the style.
 
 Older code writes each activation as its own layer (``Dense(1)`` then ``Activation("softmax")``); the record must
 read the same output as for ``Dense(1, activation="softmax")``, or every loss/output check goes blind.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import keras
 import pytest
 
-from stallmagic.capture.describe import output_activation
+from stallmagic.capture.activations import output_activation
 
 L = keras.layers
 
