@@ -67,7 +67,7 @@ class _Meta:
 
     steps: list = field(default_factory=list)  # [(Remedy | None, overrides)] from the original run
     final_weights: list | None = None
-    baseline: Any = None  # apply.Baseline, on original runs only
+    baseline: Any = None  # plan.Baseline, on original runs only
     edits: list = field(default_factory=list)  # in-place changes [(obj, attr, old, new)] this run's model carries
     compile: Any = None  # (optimizer_class, optimizer_config, compile args, optimizer type) to recompile on restore
 
@@ -139,7 +139,7 @@ def root_of(run: Run) -> Run:
 
 
 def _baseline(root: Run) -> Any:
-    from .apply import Baseline
+    from .plan import Baseline
 
     meta = _meta(root)
     if meta.baseline is None:
@@ -223,7 +223,8 @@ def _as_remedy(remedy: Remedy | str | None) -> Remedy | None:
 
 
 def _build_plan(run: Run, steps: list) -> Any:
-    from .apply import Plan, check_model_edits
+    from .plan import Plan
+    from .surgery import check_model_edits
 
     root = root_of(run)
     plan = Plan.from_baseline(_baseline(root))
@@ -334,7 +335,7 @@ def _execute(
     import keras
 
     from ..capture import capture
-    from . import apply
+    from . import surgery, training
 
     base = plan.baseline
     user_model = base.model
@@ -348,7 +349,7 @@ def _execute(
         keras.utils.set_random_seed(plan.seed)
         current = _revert(user_model)  # clone from / train the model as the user built it
         try:
-            prepared = apply.prepare_model(plan)
+            prepared = surgery.prepare_model(plan)
         finally:
             if prepared is None or prepared.rebuilt:
                 _redo(user_model, current)  # a rebuilt model leaves the user's untouched
@@ -357,11 +358,11 @@ def _execute(
             _MODEL_EDITS[id(model)] = [(o, a, old, getattr(o, a)) for o, a, old in prepared.undo]
         optimizer = _reuse_compiled(model, plan, prepared)
         if optimizer is None:
-            optimizer = apply.compile_model(model, plan)
-            key = None if plan.edits else apply.compile_key(plan)  # a graph traced with edits is not reused
+            optimizer = training.compile_model(model, plan)
+            key = None if plan.edits else training.compile_key(plan)  # a graph traced with edits is not reused
             _OWN_COMPILES[id(model)] = (weakref.ref(optimizer), key)
             _track(model)
-        callbacks = apply.fresh_callbacks(plan, model) + extra_callbacks
+        callbacks = training.fresh_callbacks(plan, model) + extra_callbacks
         fit_args = {**plan.fit, "callbacks": callbacks}
         keras.utils.set_random_seed(plan.seed)  # the same shuffles as the original, whatever preparing drew
         with capture(session=session, run_attrs={"label": label, "parent": run, "remedy": remedy}):
@@ -392,7 +393,7 @@ _FRESH_STATES: dict[int, dict] = {}
 
 
 def _reuse_compiled(model: Any, plan: Any, prepared: Any) -> Any:
-    from . import apply
+    from . import training
 
     if prepared.rebuilt or plan.edits:  # in-place edits change the graph: trace again
         return None
@@ -401,7 +402,7 @@ def _reuse_compiled(model: Any, plan: Any, prepared: Any) -> Any:
         return None
     ref, key = own
     optimizer = ref()
-    same = key is not None and key == apply.compile_key(plan)
+    same = key is not None and key == training.compile_key(plan)
     if optimizer is None or getattr(model, "optimizer", None) is not optimizer or not same:
         return None
     if getattr(model, "train_function", None) is None:
@@ -409,8 +410,8 @@ def _reuse_compiled(model: Any, plan: Any, prepared: Any) -> Any:
     states = _FRESH_STATES.setdefault(id(model), {})
     if key not in states:  # one fresh optimizer per model and compile settings, kept as arrays
         states.clear()
-        states[key] = apply.fresh_optimizer_state(plan, model)
-    return optimizer if apply.reset_optimizer(optimizer, states[key], plan) else None
+        states[key] = training.fresh_optimizer_state(plan, model)
+    return optimizer if training.reset_optimizer(optimizer, states[key], plan) else None
 
 
 def _recorded(session: Session, count: int) -> Run | None:
@@ -522,7 +523,8 @@ def restore(run: Run) -> Run:
         RemedyError: The run's final weights were not kept (a sweep's runs, or a model retrained outside
             stallmagic before any rerun).
     """
-    from .apply import Plan, compile_model
+    from .plan import Plan
+    from .training import compile_model
 
     model = run.keras_model
     weights = final_weights(run)
@@ -995,7 +997,8 @@ def _folds(run: Run, cv: Any) -> tuple[list | None, str | None]:
     from sklearn.model_selection import KFold, StratifiedKFold
 
     from ..diagnosis.signals import class_values, label_format
-    from .apply import Plan, take_rows
+    from .data import take_rows
+    from .plan import Plan
 
     plan = Plan.from_baseline(_baseline(root_of(run)))
     plan.require_arrays("Cross-validation")
