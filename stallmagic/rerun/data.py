@@ -12,12 +12,13 @@ import numpy as np
 def map_arrays(data: Any, fn: Callable[[np.ndarray], Any]) -> Any:
     """Apply ``fn`` to every array of a (possibly nested) input structure, returning new arrays.
 
-    The structure (dicts, lists, tuples of arrays, ``None`` kept as ``None``) is walked by ``keras.tree``, the
-    same walker Keras uses on ``fit``'s inputs, so a remedy sees the inputs as Keras will.
+    The structure (dicts, lists, tuples of arrays) is walked by ``keras.tree``, the same walker Keras uses on
+    ``fit``'s inputs, so a remedy sees the inputs as Keras will. ``keras.tree`` hands ``None`` to ``fn`` as a leaf;
+    it stays ``None`` (an absent input, e.g. no sample weights), as ``fn`` expects arrays.
     """
     import keras
 
-    return keras.tree.map_structure(lambda leaf: fn(np.asarray(leaf)), data)
+    return keras.tree.map_structure(lambda leaf: None if leaf is None else fn(np.asarray(leaf)), data)
 
 
 def take_rows(data: Any, rows: np.ndarray) -> Any:
