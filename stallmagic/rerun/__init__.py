@@ -1,23 +1,26 @@
 """The rerun engine: train again from a run's starting weights with one change, and compare.
 
-:func:`rerun` and :func:`restore` (:mod:`.engine`), the plan a remedy edits and its application to Keras
-(:mod:`.apply`), :func:`compare` and :func:`sweep`.
+The modules, in the order a rerun uses them:
+
+* :mod:`.plan`: the :class:`~.plan.Baseline` of the original run and the :class:`~.plan.Plan` remedies change;
+  :mod:`.data` holds the array helpers remedies that change data use (never mutating the user's arrays).
+* :mod:`.surgery`: the plan's model changes, in place or by rebuilding the model;
+  :mod:`.training`: fresh callbacks, optimizer and compile.
+* :mod:`.engine`: :func:`rerun` (one rerun, carried out by a job object) and :func:`restore`.
+* :mod:`.ledger`: what the engine keeps in memory between reruns (live models, starting points, final weights,
+  edits), with its lifetime; :func:`release` drops a run's share.
+* :mod:`.compare`: :func:`compare` and the :class:`Comparison` rows; :mod:`.sweep`: :func:`sweep` over a grid.
+
+``stallmagic.rerun.compare`` and ``stallmagic.rerun.sweep`` name the functions (re-exported below), not the
+modules: import from the modules with ``from stallmagic.rerun.sweep import ...``.
 """
 
 from __future__ import annotations
 
-from .engine import (
-    Comparison,
-    RerunWarning,
-    SweepResult,
-    compare,
-    final_weights,
-    release,
-    rerun,
-    restore,
-    root_of,
-    sweep,
-)
+from .compare import Comparison, compare
+from .engine import RerunWarning, rerun, restore
+from .ledger import final_weights, release, root_of
+from .sweep import SweepResult, sweep
 
 __all__ = [
     "Comparison", "RerunWarning", "SweepResult", "compare", "final_weights", "release", "rerun", "restore",

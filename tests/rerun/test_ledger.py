@@ -1,0 +1,73 @@
+"""The rerun engine's pieces that need no training: the ledger's lifetime, the data walker, label numbers.
+
+The reruns themselves are tested on real Keras training in ``test_rerun.py``.
+"""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+
+from stallmagic.record import Run
+from stallmagic.rerun.data import map_arrays, take_rows
+from stallmagic.rerun.engine import short_text
+from stallmagic.rerun.ledger import Ledger
+
+
+class _Model:
+    """Stands in for a model: the ledger keys on identity and never calls into Keras."""
+
+
+def test_a_model_entry_lives_as_long_as_the_model():
+    ledger = Ledger()
+    model, layer = _Model(), _Model()
+    ledger.track(model)
+    ledger.set_edits(model, [(layer, "rate", 0.1, 0.5)])
+    ledger.hold(model, Run(index=0, label="r"))
+    assert ledger.edits(model) and ledger.holder(model) is not None
+    key = id(model)
+    del model
+    gc.collect()
+    assert key not in ledger._edits and key not in ledger._holders
+
+
+def test_release_drops_the_run_record_and_its_hold_on_the_model():
+    ledger = Ledger()
+    run = Run(index=0, label="r")
+    model = _Model()
+    run.keras_model = model
+    ledger.record(run).final_weights = [np.zeros(2)]
+    ledger.hold(model, run)
+    ledger.release(run)
+    assert ledger.holder(model) is None
+    assert ledger.record(run).final_weights is None  # a fresh, empty record
+
+
+def test_revert_and_redo_undo_and_make_in_place_edits():
+    ledger = Ledger()
+    model = _Model()
+    model.rate = 0.5
+    ledger.track(model)
+    ledger.set_edits(model, [(model, "rate", 0.1, 0.5)])
+    edits = ledger.revert(model)
+    assert model.rate == 0.1 and ledger.edits(model) == []
+    ledger.redo(model, edits)
+    assert model.rate == 0.5 and ledger.edits(model) == edits
+
+
+def test_map_arrays_walks_nested_inputs_without_touching_them():
+    x = {"a": np.arange(6).reshape(3, 2), "b": [np.arange(3), (np.ones(3),)], "c": None}
+    rows = take_rows(x, np.array([2, 0]))
+    assert list(rows) == ["a", "b", "c"] and rows["c"] is None
+    np.testing.assert_array_equal(rows["a"], [[4, 5], [0, 1]])
+    assert isinstance(rows["b"], list) and isinstance(rows["b"][1], tuple)
+    np.testing.assert_array_equal(rows["b"][0], [2, 0])
+    np.testing.assert_array_equal(x["b"][0], [0, 1, 2])  # the user's arrays are unchanged
+    assert map_arrays(None, lambda a: a) is None
+
+
+def test_short_text_writes_numbers_as_g():
+    for value in (0.001, 1e-5, 3.0, 123456789.0, float("nan"), float("inf"), -0.25):
+        assert short_text(value) == f"{value:g}"
+    assert short_text(3) == "3" and short_text(np.zeros((2, 3))) == "array(2, 3)"
