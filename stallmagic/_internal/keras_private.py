@@ -82,3 +82,14 @@ def consuming_layers(layer: Any) -> list:
         if op is not None:
             out.append(op)
     return out
+
+
+def compiled_with(model: Any) -> dict | None:
+    """The arguments ``model.compile`` was called with, as the live objects (loss, metrics, optimizer), or ``None``.
+
+    The public ``get_compile_config()`` serializes them, losing custom objects and their state; Keras keeps the
+    originals in the private ``model._compile_config.config``. Reruns recompile with exactly those. ``None`` when
+    the model was never compiled or a custom ``compile`` override kept no config.
+    """
+    config = getattr(getattr(model, "_compile_config", None), "config", None)
+    return dict(config) if isinstance(config, dict) else None

@@ -64,7 +64,7 @@ class Spec:
         return f"# {self.describe(remedy)}"
 
     def apply(self, plan: Any, remedy: Remedy) -> None:
-        """Change the rerun's :class:`~stallmagic.rerun.apply.Plan` (advice has nothing to apply)."""
+        """Change the rerun's :class:`~stallmagic.rerun.plan.Plan` (advice has nothing to apply)."""
         raise RemedyError(f"{self.title!r} is a recommendation, not something a rerun can apply.")
 
     def rewrite(self, editor: Any, remedy: Remedy) -> None:

@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._internal.keras_private import compiled_with
 from ..record import Run
 from .plan import Baseline
 
@@ -216,7 +217,7 @@ class ModelSnapshot:
 
     @classmethod
     def of(cls, ledger: Ledger, model: Any) -> ModelSnapshot:
-        config = getattr(getattr(model, "_compile_config", None), "config", None)
+        config = compiled_with(model)
         return cls(
             ledger=ledger,
             model=model,

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._internal.keras_private import user_random_seed
+from .._internal.keras_private import compiled_with, user_random_seed
 from .._internal.optimizers import USUAL_LR
 from ..record import Run
 from ..remedies.remedy import RemedyError
@@ -139,8 +139,8 @@ def compile_arguments(model: Any, run: Run) -> dict:
     Falls back on the recorded loss name and metric names when Keras keeps no compile config (a model compiled
     by a custom ``compile`` override).
     """
-    config = getattr(getattr(model, "_compile_config", None), "config", None)
-    if isinstance(config, Mapping):
+    config = compiled_with(model)
+    if config is not None:
         out = {k: v for k, v in config.items() if k != "optimizer"}
     else:
         record = run.model
@@ -203,7 +203,7 @@ class Plan:
 
     @property
     def data_kind(self) -> str:
-        from ..capture.describe import data_kind
+        from ..capture.snapshot import data_kind
 
         return data_kind(self.fit.get("x")) or "none"
 
@@ -228,7 +228,7 @@ class Plan:
         fraction = float(self.fit.get("validation_split") or 0.0)
         if not fraction:
             return
-        from ..capture.describe import n_rows
+        from ..capture.snapshot import n_rows
         from ..record import _slice_rows
 
         x, y, sw = self.fit.get("x"), self.fit.get("y"), self.fit.get("sample_weight")
@@ -248,7 +248,7 @@ class Plan:
 
     def training_arrays(self) -> tuple[Any, Any]:
         """``(x, y)`` of the rows the rerun trains on (views while nothing changed them)."""
-        from ..capture.describe import n_rows
+        from ..capture.snapshot import n_rows
         from ..record import _slice_rows
 
         x, y = self.fit.get("x"), self.fit.get("y")

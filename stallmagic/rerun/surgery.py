@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .._internal.keras_private import producing_layer
+from .._internal.keras_private import all_layers, consuming_layers, producing_layer, seed_generators
 from .._internal.layers import is_nested_model, leaf_layers
 from ..remedies.remedy import RemedyError
 from .plan import Plan
@@ -101,24 +101,14 @@ def prepare_model(plan: Plan) -> PreparedModel:
 
 def reset_seed_generators(model: Any) -> None:
     """Put every layer's random stream (dropout masks, noise) back to its start: ``[seed, 0]``."""
-    for layer in _all_layers(model):
-        for generator in getattr(layer, "_seed_generators", None) or []:
+    for layer in all_layers(model):
+        for generator in seed_generators(layer):
             try:
                 state = np.asarray(generator.state.value).copy()
                 state[1] = 0
                 generator.state.assign(state)
             except Exception:  # a backend without an assignable state: nothing to reset
                 continue
-
-
-def _all_layers(model: Any) -> list:
-    flatten = getattr(model, "_flatten_layers", None)
-    if callable(flatten):
-        try:
-            return list(flatten(include_self=True, recursive=True))
-        except TypeError:
-            return list(flatten())
-    return [model, *getattr(model, "layers", [])]
 
 
 def undo(changes: list) -> None:
@@ -238,7 +228,7 @@ def _initializer_class(name: str) -> str:
 
 
 def _activation_name(fn: Any) -> str | None:
-    from ..capture.describe import activation_name
+    from ..capture.activations import activation_name
 
     return activation_name(fn)
 
@@ -267,12 +257,7 @@ def _next(model: Any, layer: Any) -> list:
         if layer in layers:
             i = layers.index(layer)
             return layers[i + 1 : i + 2]
-    out = []
-    for node in getattr(layer, "_outbound_nodes", []) or []:
-        op = getattr(node, "operation", None)
-        if op is not None:
-            out.append(op)
-    return out
+    return consuming_layers(layer)
 
 
 def _rebuild(plan: Plan) -> PreparedModel:
@@ -384,7 +369,7 @@ class _Rebuild:
         """``new_model`` with the original starting weights in every layer whose weight shapes are unchanged; the
         others (new or resized) keep their fresh seeded weights and are listed as such."""
         prepared = PreparedModel(new_model, rebuilt=True, undo=[])
-        for new in _all_layers(new_model):
+        for new in all_layers(new_model):
             old = self.mapping.get(id(new))
             if old is None or not new.weights:
                 if new.weights and new is not new_model and not is_nested_model(new):
@@ -422,7 +407,7 @@ def _initial_by_layer(model: Any, initial_weights: list) -> dict[int, list]:
     """The starting weights of each layer (nested models' layers too), by id of the layer."""
     index = {id(v): i for i, v in enumerate(model.weights)}
     out: dict[int, list] = {}
-    for layer in _all_layers(model):
+    for layer in all_layers(model):
         if layer is model:
             continue
         ids = [index.get(id(v)) for v in layer.weights]

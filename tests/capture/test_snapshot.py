@@ -189,13 +189,3 @@ def test_layer_activation_and_activation_name():
     assert activations.activation_name(None) is None and activations.activation_name("elu") == "elu"
     assert activations.activation_name(keras.activations.gelu) == "gelu"
 
-
-def test_the_temporary_describe_shim_serves_the_old_names():
-    from stallmagic.capture import describe
-
-    assert describe.describe_fit is snapshot.snapshot_fit and describe.describe_model is snapshot.snapshot_model
-    assert describe.describe_layers is snapshot.snapshot_layers and describe.describe_loss is snapshot.snapshot_loss
-    assert describe._layer_activation is activations.layer_activation
-    assert (describe.n_rows, describe.data_kind) == (snapshot.n_rows, snapshot.data_kind)
-    assert (describe.activation_name, describe.output_activation) == (
-        activations.activation_name, activations.output_activation)  # fmt: skip

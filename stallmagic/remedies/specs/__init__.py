@@ -1,7 +1,7 @@
 """The specs: one small :class:`~stallmagic.remedies.remedy.Spec` per remedy code, a module per family.
 
 Each spec does four jobs for its code: it says in one sentence what the change does and why it helps
-(``describe``), writes the code a user keeps (``as_code``), changes a rerun's :class:`~stallmagic.rerun.apply.Plan`
+(``describe``), writes the code a user keeps (``as_code``), changes a rerun's :class:`~stallmagic.rerun.plan.Plan`
 (``apply``), and writes itself into a cell (``rewrite``, through
 :class:`~stallmagic.remedies.source.CellEditor`). It also says from the run's records alone why it does not apply
 (``unavailable``; pure, so :func:`~stallmagic.remedies.suggest` runs without Keras).
