@@ -25,7 +25,7 @@ import keras
 from sklearn.datasets import load_digits
 
 import stallmagic
-from stallmagic import recorder as recorder_module
+from stallmagic.capture import recorder as recorder_module
 
 capture_module = sys.modules["stallmagic.capture"]
 

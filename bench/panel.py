@@ -45,9 +45,10 @@ from jupyter_client.session import Session
 from sklearn.datasets import load_digits
 
 import stallmagic
-from stallmagic import plot
-from stallmagic.notebook.magic import CellRecord
-from stallmagic.notebook.panel import Panel, Throttle
+from stallmagic.notebook.cell import CellRuns
+from stallmagic.notebook.panel import Panel
+from stallmagic.notebook.throttle import Throttle
+from stallmagic.render import plot
 
 
 class _NullStream:
@@ -129,7 +130,7 @@ def main() -> None:
     stats: dict[str, list] = {"share": [], "draws": [], "messages": [], "bytes": []}
 
     def with_panel(throttle: Throttle | None = None) -> tuple[float, float, Panel]:
-        cell = CellRecord(number=1, line="", source="", label="bench", metric=None)
+        cell = CellRuns(number=1, line="", source="", label="bench", metric=None)
         panel = Panel(cell, live="curves", display=lambda widget: None, throttle=throttle)
         timed = Timed(panel.listener)
         cell.session.listeners.append(timed)

@@ -12,7 +12,9 @@ from typing import Any
 import numpy as np
 
 
-def quickstart_data(*, seed: int = 0, keep_minority: float = 0.05, noise: float = 0.15):
+def quickstart_data(
+    *, seed: int = 0, keep_minority: float = 0.05, noise: float = 0.15
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The quickstart's training set: digits made imbalanced and partly mislabeled, and a clean test set.
 
     Digits 0-4 keep every row, digits 5-9 keep ``keep_minority`` of theirs; ``noise`` of the remaining training
@@ -33,7 +35,7 @@ def quickstart_data(*, seed: int = 0, keep_minority: float = 0.05, noise: float 
     return x_train, y_train, x_test, y_test
 
 
-def build_model(n_in: int = 64, n_out: int = 10):
+def build_model(n_in: int = 64, n_out: int = 10) -> Any:
     """The quickstart's model: a small MLP, compiled with Adam and sparse categorical cross-entropy."""
     import keras
 

@@ -172,6 +172,35 @@ def _series_for(c: Curves, kind: str) -> list[tuple[np.ndarray | None, bool]]:
     return [(c.gap, True)]
 
 
+#: The SVG's layout in pixels: padding inside each plot (left, right, top, bottom) and the space between plots.
+_PAD_L, _PAD_R, _PAD_T, _PAD_B, _GAP_PX = 44, 8, 18, 18, 14
+
+
+@dataclass(frozen=True)
+class _SvgPlot:
+    """One plot of the SVG: its frame in pixels and the value range its y axis shows (log10 of it in log scale)."""
+
+    left: float
+    right: float
+    top: int
+    bottom: int
+    lo: float
+    hi: float
+    log: bool
+    max_epoch: float
+
+    def x(self, epoch: float) -> float:
+        return self.left + (self.right - self.left) * ((epoch - 1.0) / max(1.0, self.max_epoch - 1.0))
+
+    def y(self, value: float) -> float:
+        v = math.log10(value) if self.log else value
+        return self.bottom - (self.bottom - self.top) * (v - self.lo) / (self.hi - self.lo)
+
+    @property
+    def shows_zero(self) -> bool:
+        return self.lo < 0 < self.hi
+
+
 def svg(
     runs: Sequence[Run],
     *,
@@ -198,78 +227,91 @@ def svg(
     all_curves = [curves(r, metric=metric) for r in runs]
     focus = all_curves[runs.index(current)] if current in runs else all_curves[-1]
     panels = _panels(focus)
-    pad_l, pad_r, pad_t, pad_b, gap_px = 44, 8, 18, 18, 14
-    pw = (width - gap_px * (len(panels) - 1)) / len(panels)
+    pw = (width - _GAP_PX * (len(panels) - 1)) / len(panels)
+    max_epoch = max(float(c.epochs[-1]) for c in all_curves if len(c.epochs))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         'class="stallmagic-svg" style="font:10px sans-serif">'
     ]
-    max_epoch = max(float(c.epochs[-1]) for c in all_curves if len(c.epochs))
     for p, (kind, title) in enumerate(panels):
-        x0 = p * (pw + gap_px)
-        left, right, top, bottom = x0 + pad_l, x0 + pw - pad_r, pad_t, height - pad_b
-        values = [v for c in all_curves for v, _ in _series_for(c, kind) if v is not None]
-        log = kind == "loss" and _log_scale(values)
-        finite = [v[np.isfinite(v) & ((v > 0) if log else True)] for v in values]
-        finite = [f for f in finite if len(f)]
-        lo = min(float(f.min()) for f in finite) if finite else 0.0
-        hi = max(float(f.max()) for f in finite) if finite else 1.0
-        if kind == "gap":
-            lo, hi = min(lo, 0.0), max(hi, 0.0)
-        if log:
-            lo, hi = math.log10(lo), math.log10(hi)
-        if hi - lo < 1e-12:
-            lo, hi = lo - 0.5, hi + 0.5
-        span = hi - lo
-        lo, hi = lo - 0.05 * span, hi + 0.05 * span
-
-        def sx(e: float, left: float = left, right: float = right) -> float:
-            return left + (right - left) * ((e - 1.0) / max(1.0, max_epoch - 1.0))
-
-        def sy(v: float, lo: float = lo, hi: float = hi, log: bool = log, top: float = top, bottom: float = bottom):
-            v = math.log10(v) if log else v
-            return bottom - (bottom - top) * (v - lo) / (hi - lo)
-
-        parts.append(
-            f'<rect x="{left:.1f}" y="{top}" width="{right - left:.1f}" height="{bottom - top}" '
-            'fill="none" stroke="#ccc"/>'
-        )
-        parts.append(f'<text x="{left:.1f}" y="12" fill="currentColor">{escape(title)}</text>')
-        hi_label, lo_label = (10**hi, 10**lo) if log else (hi, lo)
-        parts.append(f'<text x="{left - 3:.1f}" y="{top + 8}" text-anchor="end" fill="#888">{hi_label:.3g}</text>')
-        parts.append(f'<text x="{left - 3:.1f}" y="{bottom}" text-anchor="end" fill="#888">{lo_label:.3g}</text>')
-        parts.append(f'<text x="{right:.1f}" y="{height - 4}" text-anchor="end" fill="#888">{max_epoch:.0f}</text>')
-        parts.append(f'<text x="{left:.1f}" y="{height - 4}" fill="#888">epoch 1</text>')
-        if kind == "gap" and lo < 0 < hi:
-            y0 = sy(0.0)
-            parts.append(f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{y0:.1f}" y2="{y0:.1f}" stroke="#999"/>')
+        x0 = p * (pw + _GAP_PX)
+        plot = _svg_plot(all_curves, kind, left=x0 + _PAD_L, right=x0 + pw - _PAD_R, height=height, max_epoch=max_epoch)
+        parts += _svg_frame(plot, kind, title, height)
         for i, c in enumerate(all_curves):
-            is_focus = c is focus
-            colour = PALETTE[i % len(PALETTE)] if (is_focus or current is None) else FADED
-            for v, is_val in _series_for(c, kind):
-                x, y = _finite_xy(c.epochs, v)
-                if log:
-                    keep = y > 0
-                    x, y = x[keep], y[keep]
-                if not len(x):
-                    continue
-                pts = " ".join(f"{sx(a):.1f},{sy(b):.1f}" for a, b in zip(x.tolist(), y.tolist()))
-                if kind == "gap" and is_focus:
-                    y0 = sy(0.0) if lo < 0 < hi else (bottom if lo >= 0 else top)
-                    poly = f"{sx(x[0]):.1f},{y0:.1f} {pts} {sx(x[-1]):.1f},{y0:.1f}"
-                    parts.append(f'<polygon points="{poly}" fill="{colour}" fill-opacity="0.18" stroke="none"/>')
-                dash = "" if is_val else ' stroke-dasharray="4 3"'
-                if is_focus or current is None:  # mark the latest value (and make a one-epoch curve visible)
-                    fill = colour if is_val else "none"
-                    parts.append(
-                        f'<circle cx="{sx(x[-1]):.1f}" cy="{sy(y[-1]):.1f}" r="2.5" fill="{fill}" stroke="{colour}"/>'
-                    )
-                parts.append(
-                    f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1.6"{dash}>'
-                    f"<title>{escape(c.label)}: {'validation' if is_val else 'train'}</title></polyline>"
-                )
+            in_colour = c is focus or current is None
+            colour = PALETTE[i % len(PALETTE)] if in_colour else FADED
+            parts += _svg_lines(plot, c, kind, colour, focus=c is focus, marked=in_colour)
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _svg_plot(
+    all_curves: list[Curves], kind: str, *, left: float, right: float, height: int, max_epoch: float
+) -> _SvgPlot:
+    """The frame and y range of one plot: every run's finite values (positive ones in log scale), the gap's range
+    always holding zero, 5 % of margin above and below."""
+    values = [v for c in all_curves for v, _ in _series_for(c, kind) if v is not None]
+    log = kind == "loss" and _log_scale(values)
+    finite = [v[np.isfinite(v) & ((v > 0) if log else True)] for v in values]
+    finite = [f for f in finite if len(f)]
+    lo = min(float(f.min()) for f in finite) if finite else 0.0
+    hi = max(float(f.max()) for f in finite) if finite else 1.0
+    if kind == "gap":
+        lo, hi = min(lo, 0.0), max(hi, 0.0)
+    if log:
+        lo, hi = math.log10(lo), math.log10(hi)
+    if hi - lo < 1e-12:
+        lo, hi = lo - 0.5, hi + 0.5
+    span = hi - lo
+    return _SvgPlot(left, right, _PAD_T, height - _PAD_B, lo - 0.05 * span, hi + 0.05 * span, log, max_epoch)
+
+
+def _svg_frame(plot: _SvgPlot, kind: str, title: str, height: int) -> list[str]:
+    """A plot's border, its (escaped) title, the y range and epoch range at the corners, the gap's zero line."""
+    left, right, top, bottom = plot.left, plot.right, plot.top, plot.bottom
+    hi_label, lo_label = (10**plot.hi, 10**plot.lo) if plot.log else (plot.hi, plot.lo)
+    parts = [
+        f'<rect x="{left:.1f}" y="{top}" width="{right - left:.1f}" height="{bottom - top}" '
+        'fill="none" stroke="#ccc"/>',
+        f'<text x="{left:.1f}" y="12" fill="currentColor">{escape(title)}</text>',
+        f'<text x="{left - 3:.1f}" y="{top + 8}" text-anchor="end" fill="#888">{hi_label:.3g}</text>',
+        f'<text x="{left - 3:.1f}" y="{bottom}" text-anchor="end" fill="#888">{lo_label:.3g}</text>',
+        f'<text x="{right:.1f}" y="{height - 4}" text-anchor="end" fill="#888">{plot.max_epoch:.0f}</text>',
+        f'<text x="{left:.1f}" y="{height - 4}" fill="#888">epoch 1</text>',
+    ]
+    if kind == "gap" and plot.shows_zero:
+        y0 = plot.y(0.0)
+        parts.append(f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{y0:.1f}" y2="{y0:.1f}" stroke="#999"/>')
+    return parts
+
+
+def _svg_lines(plot: _SvgPlot, c: Curves, kind: str, colour: str, *, focus: bool, marked: bool) -> list[str]:
+    """One run's curves in one plot: training dashed, validation solid; the focused run's gap shaded; ``marked``
+    puts a dot on the latest value (which also makes a one-epoch curve visible)."""
+    parts = []
+    for v, is_val in _series_for(c, kind):
+        x, y = _finite_xy(c.epochs, v)
+        if plot.log:
+            keep = y > 0
+            x, y = x[keep], y[keep]
+        if not len(x):
+            continue
+        pts = " ".join(f"{plot.x(a):.1f},{plot.y(b):.1f}" for a, b in zip(x.tolist(), y.tolist()))
+        if kind == "gap" and focus:
+            y0 = plot.y(0.0) if plot.shows_zero else (plot.bottom if plot.lo >= 0 else plot.top)
+            poly = f"{plot.x(x[0]):.1f},{y0:.1f} {pts} {plot.x(x[-1]):.1f},{y0:.1f}"
+            parts.append(f'<polygon points="{poly}" fill="{colour}" fill-opacity="0.18" stroke="none"/>')
+        dash = "" if is_val else ' stroke-dasharray="4 3"'
+        if marked:
+            fill = colour if is_val else "none"
+            parts.append(
+                f'<circle cx="{plot.x(x[-1]):.1f}" cy="{plot.y(y[-1]):.1f}" r="2.5" fill="{fill}" stroke="{colour}"/>'
+            )
+        parts.append(
+            f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1.6"{dash}>'
+            f"<title>{escape(c.label)}: {'validation' if is_val else 'train'}</title></polyline>"
+        )
+    return parts
 
 
 # ---------------------------------------------------------------------------------------------------- matplotlib
@@ -307,7 +349,6 @@ def figure(
         A ``matplotlib.figure.Figure`` not attached to pyplot (no global state; safe in threads and callbacks).
     """
     from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
 
     runs = [r for r in runs if r.epochs]
     fig = Figure(figsize=(width, height))
@@ -322,33 +363,49 @@ def figure(
     panels = _panels(focus)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, (kind, title) in zip(axes, panels):
-        ax.set_title(mpl_text(title), fontsize=10)
-        ax.set_xlabel("epoch", fontsize=9)
-        ax.tick_params(labelsize=8)
-        ax.grid(alpha=0.25)
-        values = [v for c in all_curves for v, _ in _series_for(c, kind)]
-        ax.locator_params(axis="x", nbins=5, integer=True)
-        if kind == "loss" and _log_scale(values):
-            ax.set_yscale("log")
-            ax.minorticks_off()  # each minor tick is an artist to draw: a third of the figure's time
-        else:
-            ax.locator_params(axis="y", nbins=6)
-        if kind == "gap":
-            ax.axhline(0.0, color="#999", linewidth=0.8)
-        for i, c in enumerate(all_curves):
-            colour = PALETTE[i % len(PALETTE)]
-            for v, is_val in _series_for(c, kind):
-                x, y = _finite_xy(c.epochs, v)
-                if not len(x):
-                    continue
-                ax.plot(x, y, color=colour, linestyle="-" if is_val else "--", linewidth=1.6 if is_val else 1.2)
-                if kind == "gap" and c is focus:
-                    ax.fill_between(x, 0.0, y, color=colour, alpha=0.18, linewidth=0)
-        if kind == "gap":
-            state = gap_state(focus)
-            if state is not None:
-                now = f"now {state.value:+.3g}" + (f", {state.direction}" if state.direction else "")
-                ax.set_title(mpl_text(title) + "\n" + now, fontsize=10)
+        _draw_plot(ax, kind, title, all_curves, focus)
+    # Fixed margins instead of a layout engine: constrained layout made every PNG about ten times slower.
+    fig.subplots_adjust(left=0.06, right=0.8, bottom=0.16, top=0.83, wspace=0.28)
+    fig.legend(handles=_legend(all_curves), loc="upper left", bbox_to_anchor=(0.81, 0.86), fontsize=8, frameon=False)
+    return fig
+
+
+def _draw_plot(ax: Any, kind: str, title: str, all_curves: list[Curves], focus: Curves) -> None:
+    """One plot of the figure: axes (log scale for a loss spanning decades), every run's curves, and for the gap
+    the zero line, the focused run's shaded gap and its state in the title."""
+    ax.set_title(mpl_text(title), fontsize=10)
+    ax.set_xlabel("epoch", fontsize=9)
+    ax.tick_params(labelsize=8)
+    ax.grid(alpha=0.25)
+    values = [v for c in all_curves for v, _ in _series_for(c, kind)]
+    ax.locator_params(axis="x", nbins=5, integer=True)
+    if kind == "loss" and _log_scale(values):
+        ax.set_yscale("log")
+        ax.minorticks_off()  # each minor tick is an artist to draw: a third of the figure's time
+    else:
+        ax.locator_params(axis="y", nbins=6)
+    if kind == "gap":
+        ax.axhline(0.0, color="#999", linewidth=0.8)
+    for i, c in enumerate(all_curves):
+        colour = PALETTE[i % len(PALETTE)]
+        for v, is_val in _series_for(c, kind):
+            x, y = _finite_xy(c.epochs, v)
+            if not len(x):
+                continue
+            ax.plot(x, y, color=colour, linestyle="-" if is_val else "--", linewidth=1.6 if is_val else 1.2)
+            if kind == "gap" and c is focus:
+                ax.fill_between(x, 0.0, y, color=colour, alpha=0.18, linewidth=0)
+    if kind == "gap":
+        state = gap_state(focus)
+        if state is not None:
+            now = f"now {state.value:+.3g}" + (f", {state.direction}" if state.direction else "")
+            ax.set_title(mpl_text(title) + "\n" + now, fontsize=10)
+
+
+def _legend(all_curves: list[Curves]) -> list:
+    """The legend's entries: one colour per run (labels shortened), then the line styles of train and validation."""
+    from matplotlib.lines import Line2D
+
     handles = [
         Line2D([], [], color=PALETTE[i % len(PALETTE)], label=mpl_text(_shorten(c.label)))
         for i, c in enumerate(all_curves)
@@ -357,10 +414,7 @@ def figure(
         Line2D([], [], color="#555", linestyle="--", label="train"),
         Line2D([], [], color="#555", linestyle="-", label="validation"),
     ]
-    # Fixed margins instead of a layout engine: constrained layout made every PNG about ten times slower.
-    fig.subplots_adjust(left=0.06, right=0.8, bottom=0.16, top=0.83, wspace=0.28)
-    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.81, 0.86), fontsize=8, frameon=False)
-    return fig
+    return handles
 
 
 def png(fig: Figure, *, dpi: int = 90) -> bytes:

@@ -6,11 +6,11 @@ import json
 import re
 
 import pytest
-from test_panel import XSS, make_run  # the hand-made runs of the panel tests
+from runs_by_hand import XSS, make_run  # tests/ is on sys.path under pytest
 
-from stallmagic import export
 from stallmagic.diagnosis.report import Finding, Report
 from stallmagic.record import ErrorRecord, Session
+from stallmagic.render import export, html, table
 
 
 @pytest.fixture()
@@ -81,14 +81,14 @@ def test_unknown_suffix_and_missing_folder_are_one_sentence(session, tmp_path):
         export.write_report(tmp_path / "missing" / "r.html", session)
 
 
-def test_fallback_rows_use_the_comparison_keys(session):
-    rows = export.runs_rows(session.runs)
-    keys = {k for k, _ in export.COLUMNS}
+def test_comparison_rows_have_the_table_columns(session):
+    rows = table.comparison_rows(session.runs)
+    keys = {k for k, _ in table.COLUMNS}
     assert all(keys <= set(row) for row in rows)
     assert rows[0]["remedy"] is None and rows[0]["error"] == f"ValueError: {XSS}"
-    html = export.runs_table_html(rows, selected=1)
-    assert html.count('class="stallmagic-run-row"') == 2 and "<img" not in html
-    assert "font-weight:bold" in html
+    page = html.runs_table_html(rows, selected=1)
+    assert page.count('class="stallmagic-run-row"') == 2 and "<img" not in page
+    assert "font-weight:bold" in page
 
 
 def test_safe_filename():

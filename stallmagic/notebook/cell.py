@@ -1,0 +1,175 @@
+"""One ``%%diagnose_fit`` cell's runs and every action on them, with neither IPython nor widgets.
+
+The panel's buttons and the ``%stall`` commands both call :class:`CellRuns`, so the notebook and a terminal do the
+same things the same way, and the views (:mod:`.panel`, :mod:`.text`) stay displays. The engine calls live here:
+diagnosing (:meth:`Run.diagnose`), rerunning (:mod:`stallmagic.rerun`), keeping a fix (the remedies' source
+rewrite) and exporting (:mod:`stallmagic.render.export`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .. import rerun as engine
+from ..record import Run, Session
+
+#: The optimizer search behind the panel's sweep button and ``%stall sweep`` (the seed's Example 3).
+SWEEP_GRID: dict[str, list] = {"optimizer": ["adam", "rmsprop", "sgd"], "learning_rate": [1e-3, 1e-2]}
+
+
+class CellRuns:
+    """One ``%%diagnose_fit`` cell: its source and options, the Session of its runs, and what can be done with them.
+
+    Args:
+        number: The cell's execution count.
+        line: The magic's argument line as typed (kept for the kept-fix cell).
+        source: The cell body (what follows the ``%%diagnose_fit`` line).
+        label: ``--name``, or ``None``.
+        metric: ``--metric``, or ``None``.
+    """
+
+    def __init__(self, *, number: int, line: str, source: str, label: str | None, metric: str | None) -> None:
+        self.number = number
+        self.line = line
+        self.source = source
+        self.label = label
+        self.metric = metric
+        self.session = Session(label=label)
+        self.raised: str | None = None  # "Type: message" of the exception the cell raised
+        self.selected: Run | None = None
+        self.kept: Run | None = None
+        self.sweep_result: Any = None
+        self.problems: list[str] = []  # what went wrong inside stallmagic (never the user's code)
+        self.released = False
+
+    @property
+    def runs(self) -> list[Run]:
+        return self.session.runs
+
+    @property
+    def last(self) -> Run | None:
+        return self.session.last
+
+    @property
+    def header(self) -> str:
+        """The cell's first line: ``%%diagnose_fit`` and its options."""
+        return f"%%diagnose_fit {self.line}".rstrip()
+
+    def release(self) -> None:
+        """Drop the live references of this cell's runs (model, data, weight snapshots); the records stay.
+
+        Older cells release what reruns need so that re-running cells does not pile up copies of the model's
+        weights; the rerun engine drops its own per-run state in ``stallmagic.rerun.release(run)``.
+        """
+        kept = {"session", "parent", "remedy", "report"}  # links between records, not heavy state
+        heavy = [f.name for f in dataclasses.fields(Run) if f.metadata.get("runtime") and f.name not in kept]
+        for run in self.runs:
+            engine.release(run)
+            for name in heavy:  # the model, the data, weight snapshots (initial and final), the fit call
+                setattr(run, name, None)
+        self.session.listeners.clear()
+        self.released = True
+
+    def diagnose(self, run: Run) -> Any:
+        """The Report of ``run`` (computed once, then kept as ``run.report``); ``None`` if the diagnosis failed,
+        with the reason in :attr:`problems`. Warnings from the probes (scikit-learn convergence, ...) are kept out
+        of the cell's output."""
+        if run.report is not None:
+            return run.report
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return run.diagnose(metric=self.metric)
+        except Exception as exc:
+            self.problems.append(f"The diagnosis of {run.label} failed ({type(exc).__name__}: {exc}).")
+            return None
+
+    def metric_note(self, run: Run) -> str | None:
+        """Why ``--metric`` could not be used for ``run`` (it was not logged; the note lists what was), or ``None``."""
+        if self.metric is None:
+            return None
+        from ..diagnosis.signals import resolve_metric
+
+        return resolve_metric(run.logs, self.metric).note
+
+    def remedies(self, run: Run) -> list[tuple[Any, Any]]:
+        """``[(finding, remedy)]`` of every remedy a rerun can apply, in report order (``%stall rerun N`` numbers)."""
+        report = run.report
+        if report is None:
+            return []
+        return [
+            (f, r)
+            for f in report.findings
+            for r in f.remedies
+            if getattr(r, "kind", "rerun") == "rerun" and not getattr(r, "disabled_reason", None)
+        ]
+
+    def rerun(self, run: Run, remedy: Any) -> Run:
+        """Rerun ``run`` with ``remedy`` (the rerun engine's ``run.rerun``), diagnose it and select it."""
+        if self.released:
+            raise RuntimeError(
+                "This cell's models and data were released to save memory (StallMagics.keep_cells); run the cell "
+                "again to rerun it."
+            )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*`shuffle=True` was passed.*")
+            new = run.rerun(remedy)
+        if new not in self.session.runs:  # the run belonged to a capture() block the user opened in the cell
+            self.session.runs.append(new)
+        if new.end != "error":
+            self.diagnose(new)
+        self.selected = new
+        return new
+
+    def keep_source(self, run: Run) -> str:
+        """The cell as it would be with ``run``'s fixes written in (each remedy of its chain, in order)."""
+        chain = []
+        r: Run | None = run
+        while r is not None:  # a rerun of a rerun stacks the remedies (an unchanged rerun adds none)
+            if r.remedy is not None:
+                chain.append(r.remedy)
+            r = r.parent
+        if not chain:
+            raise ValueError(f"{run.label} is the cell's own run: there is no fix to keep.")
+        source = self.source
+        for remedy in reversed(chain):
+            apply = getattr(remedy, "apply_to_source", None)
+            if not callable(apply):
+                raise ValueError(f"The fix {remedy!s} cannot write itself into the cell.")
+            source = apply(source)
+        self.kept = run
+        return f"{self.header}\n{source}"
+
+    def sweep(self, run: Run, *, progress: Callable[[int, int, dict], Any] | None = None) -> Any:
+        """Rerun ``run`` over :data:`SWEEP_GRID` (``stallmagic.sweep``); the result is kept as ``sweep_result``."""
+        if self.released:
+            raise RuntimeError("This cell's models and data were released to save memory; run the cell again.")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.sweep_result = engine.sweep(run, SWEEP_GRID, progress=progress)
+        return self.sweep_result
+
+    def export(self, path: str | Path) -> list[Path]:
+        """Write this cell's report to ``path`` (``.html``, ``.json`` or ``.md``); returns the files written."""
+        from ..render.export import write_report
+        from ..render.html import sweep_section_html
+
+        extra = sweep_section_html(self.sweep_result) if self.sweep_result is not None else None
+        kept = None
+        if self.kept is not None:
+            try:
+                kept = self.keep_source(self.kept)
+            except Exception:
+                kept = None
+        source = f"{self.header}\n{self.source}"
+        return write_report(path, self.session, metric=self.metric, source=source, kept=kept, extra_html=extra)
+
+    def no_fit_line(self) -> str:
+        """The one line a cell without a Keras fit gets (both views show it)."""
+        if self.raised is not None:
+            return "[stallmagic] The cell raised before any Keras fit ran: nothing to diagnose."
+        return "[stallmagic] This cell called no Keras fit: nothing to diagnose."
