@@ -42,7 +42,7 @@ from panel import KernelLikeComm  # noqa: E402,F401  (bench/panel.py: installs t
 from sklearn.datasets import load_digits  # noqa: E402
 
 import stallmagic  # noqa: E402
-from stallmagic.notebook.magic import CellRecord  # noqa: E402
+from stallmagic.notebook.cell import CellRuns  # noqa: E402
 from stallmagic.notebook.panel import Panel  # noqa: E402
 
 
@@ -69,7 +69,7 @@ def variants(model: keras.Model, fit_args: dict) -> dict:
             return fit()
 
     def panel() -> float:
-        cell = CellRecord(number=1, line="", source="", label="bench", metric=None)
+        cell = CellRuns(number=1, line="", source="", label="bench", metric=None)
         view = Panel(cell, live="curves", display=lambda widget: None)
         cell.session.listeners.append(view.listener)
         with stallmagic.capture(session=cell.session):
