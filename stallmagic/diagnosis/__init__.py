@@ -1,8 +1,8 @@
 """Diagnosis: why validation accuracy stalls, ranked, with evidence. Pure: no Keras, no IPython.
 
-``diagnose(run, measurements)`` runs every rule of :data:`RULES` on shared :class:`Signals`, ranks the findings
-(:mod:`.ranking`), attaches remedies, and returns a :class:`Report`. ``Run.diagnose()`` measures the live model
-and data first (:mod:`stallmagic.diagnosis.measure`) and then calls this.
+``diagnose(run, measurements)`` runs every rule of :data:`RULES` (:mod:`.rules`) on shared :class:`Signals`,
+ranks the findings (:mod:`.ranking`), attaches remedies, and returns a :class:`Report`. ``Run.diagnose()`` measures
+the live model and data first (:mod:`stallmagic.diagnosis.measure`) and then calls this.
 """
 
 from __future__ import annotations
@@ -11,37 +11,12 @@ import math
 import time
 
 from ..record import Run
-from . import curves, data, gradients, labels, model, scales, splits
 from .causes import CAUSES, FAMILY, TIER
 from .measurements import ArraySample, GradientProbe, Measurements
 from .ranking import rank
 from .report import ALERT, Finding, Report
-from .rules import Rule
+from .rules import RULES
 from .signals import Signals, resolve_metric
-
-#: Every rule, one line each. Order does not matter: the ranking orders the findings.
-RULES: list[Rule] = [
-    model.loss_mismatch,
-    data.data_quality,
-    splits.data_leakage,
-    splits.unshuffled_validation_split,
-    splits.distribution_shift,
-    scales.unscaled_inputs,
-    scales.unscaled_targets,
-    data.class_imbalance,
-    data.insufficient_data,
-    labels.label_noise,
-    gradients.vanishing_gradient,
-    gradients.exploding_gradient,
-    gradients.dying_relu,
-    curves.lr_too_high,
-    curves.lr_too_low,
-    curves.batch_size,
-    curves.optimizer_choice,
-    curves.overfitting,
-    curves.underfitting,
-    curves.train_longer,
-]
 
 
 def diagnose(

@@ -12,9 +12,9 @@ import numpy as np
 from test_rules_pure import make_run, smooth
 
 from stallmagic.diagnosis import ArraySample, GradientProbe, Measurements, diagnose
-from stallmagic.diagnosis.labels import noise_floor
 from stallmagic.diagnosis.ranking import rank
 from stallmagic.diagnosis.report import Finding
+from stallmagic.diagnosis.rules.label_noise import noise_floor
 
 
 def _sample(x, y):

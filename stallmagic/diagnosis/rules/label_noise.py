@@ -15,10 +15,10 @@ import math
 
 import numpy as np
 
-from ..record import Run
-from .report import Finding
-from .rules import pct, ramp
-from .signals import Signals
+from ...record import Run
+from ..report import Finding
+from ..signals import Signals
+from .shared import pct, ramp
 
 #: Estimated noise rates below this are not reported.
 MIN_NOISE = 0.05

@@ -10,10 +10,10 @@ import math
 
 import numpy as np
 
-from ..record import Run
-from .report import Finding
-from .rules import num, ramp
-from .signals import Signals
+from ...record import Run
+from ..report import Finding
+from ..signals import Signals
+from .shared import num, ramp
 
 #: Layers that make the raw input scale irrelevant when they come first.
 _NORMALIZING = {"Normalization", "BatchNormalization", "LayerNormalization", "Rescaling", "UnitNormalization"}

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..record import Run
-from .report import Finding
-from .rules import num, pct
-from .signals import CLASSIFICATION_LOSSES, PROBABILITY_LOSSES, REGRESSION_LOSSES, Signals, label_format
+from ...record import Run
+from ..report import Finding
+from ..signals import CLASSIFICATION_LOSSES, PROBABILITY_LOSSES, REGRESSION_LOSSES, Signals, label_format
+from .shared import num, pct
 
 _SATURATED = ("softmax", "sigmoid")
 #: Output activations and the range of values they can produce.

@@ -11,10 +11,10 @@ from collections import Counter
 
 import numpy as np
 
-from ..record import Run
-from .report import Finding
-from .rules import pct, ramp
-from .signals import Signals
+from ...record import Run
+from ..report import Finding
+from ..signals import Signals
+from .shared import pct, ramp
 
 # ---------------------------------------------------------------------- leakage
 

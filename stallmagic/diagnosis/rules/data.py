@@ -11,10 +11,10 @@ import math
 
 import numpy as np
 
-from ..record import Run
-from .report import Finding
-from .rules import num, pct, ramp
-from .signals import Signals
+from ...record import Run
+from ..report import Finding
+from ..signals import Signals
+from .shared import num, pct, ramp
 
 # ---------------------------------------------------------------------- data quality
 
