@@ -302,7 +302,8 @@ def setup_of(run: Run, s: Signals) -> Setup | None:
     model = run.model
     if model is None or model.loss.name is None:
         return None
-    sample = s.m.train if s.m.train is not None and s.m.train.y is not None else s.m.val
+    m = s.measurements
+    sample = m.train if m.train is not None and m.train.y is not None else m.val
     y = np.asarray(sample.y) if sample is not None and sample.y is not None else None
     lab = s.labels
     fmt = lab.fmt if lab is not None else (label_format(y) if y is not None else None)

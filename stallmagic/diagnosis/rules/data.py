@@ -25,7 +25,7 @@ def data_quality(run: Run, s: Signals) -> Finding | None:
     Fires at 0.95 for any non-finite value in the sampled inputs or targets (Keras propagates a single NaN
     into the loss); at 0.9 when every input feature is constant; at 0.3 (a hint) when most features are constant.
     """
-    train = s.m.train
+    train = s.measurements.train
     if train is None or train.x is None:
         return None
     x = train.x
@@ -194,7 +194,8 @@ def insufficient_data(run: Run, s: Signals) -> Finding | None:
     if probe is None or len(probe.curve) < 2 or probe.val_score is None:
         return None
     gain = probe.gain_last_doubling()
-    n_val = len(s.m.val.y) if s.m.val is not None and s.m.val.y is not None else max(10, probe.n_train // 3)
+    val = s.measurements.val
+    n_val = len(val.y) if val is not None and val.y is not None else max(10, probe.n_train // 3)
     p = min(0.99, max(0.01, probe.val_score))
     se = math.sqrt(2 * p * (1 - p) / max(1, min(n_val, 1500)))
     spread = probe.curve_spread or 0.0  # on tens of rows, which half was drawn moves the score as much as the data

@@ -2,7 +2,7 @@
 cannot fit what the data allow (underfitting).
 
 "The baseline" is the cheap probe's validation score: what a quick scikit-learn model reaches on the same rows
-(:mod:`..probes`).
+(:mod:`~stallmagic.diagnosis.signals.probes`).
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ def vanishing_gradient(run: Run, s: Signals) -> Finding | None:
     included (healthy networks start near 0.1 and move by about their own size). Confidence = (0.55 + 0.4 x severity) x
     (0.4 + 0.6 x how little the loss moved).
     """
-    g = s.m.gradients
+    g = s.measurements.gradients
     if g is None or "start" not in g.grad_norms or len(g.layers) < 3:
         return None
     grads, weights = np.array(g.grad_norms["start"]), np.array(g.weight_norms["start"])
@@ -105,7 +105,7 @@ def exploding_gradient(run: Run, s: Signals) -> Finding | None:
     gradient grows by more than 1000x from the last layer to the first, and the training loss blew up (NaN/inf
     or rose). Confidence 0.6-0.95 by the size of the blow-up.
     """
-    g = s.m.gradients
+    g = s.measurements.gradients
     if g is None or "start" not in g.grad_norms:
         return None
     grads, weights = np.array(g.grad_norms["start"]), np.array(g.weight_norms["start"])
@@ -142,7 +142,7 @@ def dying_relu(run: Run, s: Signals) -> Finding | None:
     Fires when the mean dead share over ReLU layers is at least 40 % (or one layer at least 70 %) and training
     stalled or fell short. Confidence ramps with the dead share (40 % to 90 %).
     """
-    g = s.m.gradients
+    g = s.measurements.gradients
     if g is None or "end" not in g.dead_relu or not g.dead_relu["end"]:
         return None
     end = g.dead_relu["end"]

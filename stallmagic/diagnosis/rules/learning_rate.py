@@ -1,9 +1,9 @@
 """Rules on the learning rate, read from the curves against the optimizer's usual rate.
 
 Every "rises", "zig-zags" and "still improving" here is judged against the curve's own epoch-to-epoch noise
-(:mod:`..trend`), not against a fixed step size. "The baseline" is the cheap probe's validation accuracy: what a
-quick scikit-learn model reaches on the same rows (:mod:`..probes`). The usual rate of each optimizer is
-:data:`stallmagic._internal.optimizers.USUAL_LR`.
+(:mod:`~stallmagic.diagnosis.trend`), not against a fixed step size. "The baseline" is the cheap probe's validation
+accuracy: what a quick scikit-learn model reaches on the same rows (:mod:`~stallmagic.diagnosis.signals.probes`).
+The usual rate of each optimizer is :data:`stallmagic._internal.optimizers.USUAL_LR`.
 """
 
 from __future__ import annotations
@@ -188,11 +188,7 @@ def lr_too_low(run: Run, s: Signals) -> Finding | None:
         "Learning rate too low",
         f"With {opt} at learning rate {num(lr)} ({num(factor, 2)}x its usual), the loss is still creeping down "
         f"at the end ({loss.first:.3g} -> {loss.last:.3g})"
-        + (
-            f" while {s.shortfall_words()}"
-            if shortfall is not None and shortfall > 0.03
-            else ""
-        )
+        + s.shortfall_clause("while")
         + ". Raise the learning rate (try 10x) rather than training longer.",
         ev,
         conf,

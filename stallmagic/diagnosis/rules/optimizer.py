@@ -1,7 +1,7 @@
 """Rules on how the optimizer steps: a pathological batch size, and an optimizer that crawls.
 
-Both read the training curve against its own noise (:mod:`..trend`) and how far the run stays below the cheap
-probe's baseline (:attr:`~stallmagic.diagnosis.signals.Signals.shortfall`).
+Both read the training curve against its own noise (:mod:`~stallmagic.diagnosis.trend`) and how far the run stays
+below the cheap probe's baseline (:attr:`~stallmagic.diagnosis.signals.Signals.shortfall`).
 """
 
 from __future__ import annotations
@@ -42,11 +42,7 @@ def batch_size(run: Run, s: Signals) -> Finding | None:
             "One update per epoch",
             f"batch_size={bs} over {n if n is not None else '?'} rows gives {steps} update(s) per epoch, {updates} in "
             f"the whole run: the model has barely taken any steps"
-            + (
-                f" and {s.shortfall_words()}"
-                if shortfall is not None and shortfall > 0.03
-                else ""
-            )
+            + s.shortfall_clause("and")
             + ". Use mini-batches of 32-256 rows.",
             {"batch_size": bs, "steps_per_epoch": steps, "updates": updates, "n_train": n},
             conf,
@@ -101,11 +97,7 @@ def optimizer_choice(run: Run, s: Signals) -> Finding | None:
         "The optimizer is the brake",
         f"Training uses {what}; the loss is {'still falling slowly' if still else 'stuck'} after "
         f"{run.epochs_done} epochs"
-        + (
-            f" and {s.shortfall_words()}"
-            if shortfall is not None and shortfall > 0.02
-            else ""
-        )
+        + s.shortfall_clause("and", above=0.02)
         + ". Adam (or SGD with momentum 0.9) typically converges far faster here.",
         {
             "optimizer": name,

@@ -33,7 +33,7 @@ def data_leakage(run: Run, s: Signals) -> Finding | None:
     rows that repeat *inside* the training sample is what chance gives, and only the excess over it counts.
     Confidence ramps from 0.5 at 5 % excess to 0.95 at 30 %.
     """
-    train, val = s.m.train, s.m.val
+    train, val = s.measurements.train, s.measurements.val
     if train is None or val is None or train.x is None or val.x is None or train.x.shape[1] != val.x.shape[1]:
         return None
     if len(val.x) == 0:
@@ -117,7 +117,7 @@ def unshuffled_validation_split(run: Run, s: Signals) -> Finding | None:
             ev,
             conf,
         )
-    train, val = s.m.train, s.m.val
+    train, val = s.measurements.train, s.measurements.val
     if s.task != "regression" or train is None or val is None or train.y_all is None or val.y_all is None:
         return None
     a = np.asarray(train.y_all, dtype=float).reshape(len(train.y_all), -1)[:, 0]
@@ -156,12 +156,12 @@ def distribution_shift(run: Run, s: Signals) -> Finding | None:
     """Validation rows drawn or prepared differently from training rows (another scaling, another source).
 
     A gradient-boosting classifier is trained to tell sampled training rows from validation rows (3-fold,
-    :func:`~stallmagic.diagnosis.probes.domain_auc`); for rows from one distribution its ROC AUC is about 0.5.
+    :func:`~stallmagic.diagnosis.signals.probes.domain_auc`); for rows from one distribution its ROC AUC is about 0.5.
     Fires at an AUC of at least 0.75 when validation also lags (training accuracy 0.05 or more above validation,
     validation loss at least 1.5x the training loss, or validation clearly below the baseline). Confidence =
     0.45 + 0.5 x ramp(AUC, 0.75, 0.95) x how much validation lags.
     """
-    train, val = s.m.train, s.m.val
+    train, val = s.measurements.train, s.measurements.val
     if train is None or val is None or train.x is None or val.x is None or train.x.shape[1] != val.x.shape[1]:
         return None
     lags = []

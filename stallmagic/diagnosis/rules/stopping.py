@@ -1,6 +1,6 @@
 """Rule on when training stopped: it ran every epoch it was asked for and was still improving.
 
-"Still improving" is judged against the curve's own epoch-to-epoch noise (:mod:`..trend`).
+"Still improving" is judged against the curve's own epoch-to-epoch noise (:mod:`~stallmagic.diagnosis.trend`).
 """
 
 from __future__ import annotations
