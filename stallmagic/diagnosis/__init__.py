@@ -65,6 +65,25 @@ def diagnose(
     return report
 
 
+def diagnose_run(run: Run, *, metric: str | None = None, gradients: bool = True) -> Report:
+    """Measure a live run's model and data, diagnose it, and keep the report on it (what ``Run.diagnose()`` does).
+
+    Args:
+        run: A captured Run; without its data (a Run rebuilt from JSON) only the curves and the configuration are
+            read.
+        metric: What "accuracy" means for this run (default: the first accuracy-like metric, else the loss).
+        gradients: Run the gradient/dead-ReLU probe (default ``True``; TensorFlow backend only).
+
+    Returns:
+        The :class:`Report`, also kept as ``run.report``.
+    """
+    from .measure import measure  # lazy: measuring needs Keras, the rest of the diagnosis does not
+
+    measurements = measure(run, gradients=gradients) if run.data is not None else None
+    run.report = diagnose(run, measurements, metric=metric)
+    return run.report
+
+
 def _attach_remedies(findings: list[Finding], run: Run, signals: Signals) -> None:
     try:
         from ..remedies import suggest
@@ -142,5 +161,5 @@ def _against_baseline(text: str, best: float, summary: dict, *, accuracy: bool) 
 
 __all__ = [
     "ALERT", "CAUSES", "FAMILY", "RULES", "TIER", "ArraySample", "Finding", "GradientProbe", "Measurements",
-    "Report", "Signals", "diagnose", "resolve_metric",
+    "Report", "Signals", "diagnose", "diagnose_run", "resolve_metric",
 ]  # fmt: skip
