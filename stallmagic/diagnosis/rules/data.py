@@ -8,6 +8,7 @@ the data could not be sampled (a generator); the report's notes say why.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -89,15 +90,25 @@ def data_quality(run: Run, s: Signals) -> Finding | None:
 # ---------------------------------------------------------------------- class balance
 
 
-def class_imbalance(run: Run, s: Signals) -> Finding | None:
-    """Skewed classes that the model resolves by predicting the majority.
+@dataclass(frozen=True)
+class _Skew:
+    """How the training rows spread over the classes: each class's share, the majority share, the ratio of the most
+    to the least common class present, and the minority classes (index order)."""
 
-    Minority classes: those with a training share below half of an even share (1 / 2k). The finding needs a
-    majority share of at least 0.6 (binary) or an imbalance ratio of at least 5. Its strength is the larger of
-    minority recall on validation falling (from 0.7 down to 0.1) and the recall gap between the common and the
-    rare classes (from 0.15 up to 0.5); confidence = strength x (0.5 + 0.3 x skew + 0.15 x accuracy at the
-    majority share). Healthy imbalanced data, where minority recall stays high, raise nothing.
-    """
+    shares: np.ndarray
+    majority: float
+    ratio: float
+    minority: list[int]
+
+    @property
+    def k(self) -> int:
+        return len(self.shares)
+
+
+def _skew(s: Signals) -> _Skew | None:
+    """The class skew of a classification run when it is strong enough to matter: a majority share of at least 0.6
+    (binary) or an imbalance ratio of at least 5. Minority classes hold less than half an even share (1 / 2k); when
+    none does, the rarest class is the minority."""
     if s.task != "classification" or s.labels is None:
         return None
     shares = s.class_shares("train")
@@ -112,66 +123,92 @@ def class_imbalance(run: Run, s: Signals) -> Finding | None:
     if majority < 0.6 and ratio < 5:
         return None
     minority = [c for c in range(k) if 0 < shares[c] < 0.5 / k] or [int(np.argmin(np.where(shares > 0, shares, 2)))]
-    recall = s.val_recall
+    return _Skew(shares, majority, ratio, minority)
+
+
+def class_imbalance(run: Run, s: Signals) -> Finding | None:
+    """Skewed classes that the model resolves by predicting the majority.
+
+    Minority classes: those with a training share below half of an even share (1 / 2k). The finding needs a
+    majority share of at least 0.6 (binary) or an imbalance ratio of at least 5. Its strength is the larger of
+    minority recall on validation falling (from 0.7 down to 0.1) and the recall gap between the common and the
+    rare classes (from 0.15 up to 0.5); confidence = strength x (0.5 + 0.3 x skew + 0.15 x accuracy at the
+    majority share). Healthy imbalanced data, where minority recall stays high, raise nothing. Without the
+    model's predictions: 0.55 x accuracy at the majority share (within 0.05 to 0.005) x skew (0.6 to 0.9).
+    """
+    skew = _skew(s)
+    if skew is None:
+        return None
     ev = {
-        "majority_share": round(majority, 4),
-        "imbalance_ratio": round(ratio, 2),
-        "minority_classes": [s.labels.classes[c].item() for c in minority][:10],
+        "majority_share": round(skew.majority, 4),
+        "imbalance_ratio": round(skew.ratio, 2),
+        "minority_classes": [s.labels.classes[c].item() for c in skew.minority][:10],
     }
     val_acc = s.val_acc.last if s.val_acc is not None and s.val_acc.n else s.val_pred_accuracy
     if val_acc is not None:
         ev["val_accuracy"] = round(float(val_acc), 4)
-    chance = s.chance_accuracy
-    if recall:
-        rec = [recall[c] for c in minority if c in recall]
-        if not rec:
-            return None
-        minority_recall = float(np.mean(rec))
-        common = [recall[c] for c in recall if c not in minority]
-        common_recall = float(np.mean(common)) if common else math.nan
-        ev["minority_recall"] = round(minority_recall, 4)
-        ev["majority_recall"] = round(common_recall, 4)
-        pred = s.val_predicted
-        ev["predicted_majority_share"] = round(float(np.mean(pred == int(np.argmax(shares)))), 4)
-        recall_gap = common_recall - minority_recall if common else 0.0
-        collapse = max(ramp(minority_recall, 0.7, 0.1), ramp(recall_gap, 0.15, 0.5))
-        at_majority = ramp(abs(val_acc - chance), 0.1, 0.01) if val_acc is not None and chance else 0.0
-        skew = ramp(majority, 0.5, 0.9) if k == 2 else ramp(ratio, 3, 20)
-        conf = collapse * (0.5 + 0.3 * skew + 0.15 * at_majority)
-        if conf < 0.15:
-            return None
-        names = ev["minority_classes"]
-        if at_majority >= 0.5:
-            text = (
-                f"{pct(majority)} of the training rows belong to one class (imbalance ratio {ratio:.0f}:1). Validation "
-                f"accuracy {num(val_acc)} is close to what always predicting that class gives ({num(chance)}), "
-                f"while recall on the minority classes is {num(minority_recall, 2)}."
-            )
-        else:
-            rare_share = float(sum(shares[c] for c in minority))
-            text = (
-                f"The rare classes {names} hold {pct(rare_share)} of the training rows (imbalance ratio "
-                f"{ratio:.0f}:1), and the model finds {num(minority_recall, 2)} of their validation rows against "
-                f"{num(common_recall, 2)} for the common classes."
-            )
-        return Finding(
-            "class_imbalance",
-            "Class imbalance: the minority classes are ignored",
-            text + " Accuracy hides the failure: weight the classes, and watch per-class recall.",
-            ev,
-            conf,
+    if s.val_recall:
+        return _minority_ignored(s, skew, ev, val_acc)
+    return _majority_only(s, skew, ev, val_acc)
+
+
+def _minority_ignored(s: Signals, skew: _Skew, ev: dict, val_acc: float | None) -> Finding | None:
+    """With the model's predictions: recall on the minority classes against the common ones (see
+    :func:`class_imbalance`); below 0.15 confidence nothing is said."""
+    recall, chance = s.val_recall, s.chance_accuracy
+    rec = [recall[c] for c in skew.minority if c in recall]
+    if not rec:
+        return None
+    minority_recall = float(np.mean(rec))
+    common = [recall[c] for c in recall if c not in skew.minority]
+    common_recall = float(np.mean(common)) if common else math.nan
+    ev["minority_recall"] = round(minority_recall, 4)
+    ev["majority_recall"] = round(common_recall, 4)
+    ev["predicted_majority_share"] = round(float(np.mean(s.val_predicted == int(np.argmax(skew.shares)))), 4)
+    recall_gap = common_recall - minority_recall if common else 0.0
+    collapse = max(ramp(minority_recall, 0.7, 0.1), ramp(recall_gap, 0.15, 0.5))
+    at_majority = ramp(abs(val_acc - chance), 0.1, 0.01) if val_acc is not None and chance else 0.0
+    strength = ramp(skew.majority, 0.5, 0.9) if skew.k == 2 else ramp(skew.ratio, 3, 20)
+    conf = collapse * (0.5 + 0.3 * strength + 0.15 * at_majority)
+    if conf < 0.15:
+        return None
+    if at_majority >= 0.5:
+        text = (
+            f"{pct(skew.majority)} of the training rows belong to one class (imbalance ratio {skew.ratio:.0f}:1). "
+            f"Validation accuracy {num(val_acc)} is close to what always predicting that class gives "
+            f"({num(chance)}), while recall on the minority classes is {num(minority_recall, 2)}."
         )
+    else:
+        rare_share = float(sum(skew.shares[c] for c in skew.minority))
+        text = (
+            f"The rare classes {ev['minority_classes']} hold {pct(rare_share)} of the training rows (imbalance ratio "
+            f"{skew.ratio:.0f}:1), and the model finds {num(minority_recall, 2)} of their validation rows against "
+            f"{num(common_recall, 2)} for the common classes."
+        )
+    return Finding(
+        "class_imbalance",
+        "Class imbalance: the minority classes are ignored",
+        text + " Accuracy hides the failure: weight the classes, and watch per-class recall.",
+        ev,
+        conf,
+    )
+
+
+def _majority_only(s: Signals, skew: _Skew, ev: dict, val_acc: float | None) -> Finding | None:
+    """Without the model's predictions: validation accuracy equal to the majority share suggests the model predicts
+    that class only (see :func:`class_imbalance`); below 0.15 confidence nothing is said."""
+    chance = s.chance_accuracy
     if val_acc is None or chance is None:
         return None
     at_majority = ramp(abs(val_acc - chance), 0.05, 0.005)
-    conf = 0.55 * at_majority * ramp(majority, 0.6, 0.9)
+    conf = 0.55 * at_majority * ramp(skew.majority, 0.6, 0.9)
     if conf < 0.15:
         return None
     return Finding(
         "class_imbalance",
         "Class imbalance",
-        f"{pct(majority)} of the training rows belong to one class and validation accuracy {num(val_acc)} equals "
-        f"the majority share ({num(chance)}): the model may be predicting that class only.",
+        f"{pct(skew.majority)} of the training rows belong to one class and validation accuracy {num(val_acc)} "
+        f"equals the majority share ({num(chance)}): the model may be predicting that class only.",
         ev,
         conf,
     )
