@@ -29,50 +29,60 @@ def data_quality(run: Run, s: Signals) -> Finding | None:
     train = s.measurements.train
     if train is None or train.x is None:
         return None
-    x = train.x
+    return _nonfinite_values(s, train.x, train.y) or _constant_features(train.x)
+
+
+def _nonfinite_values(s: Signals, x: np.ndarray, y: np.ndarray | None) -> Finding | None:
+    """NaN or infinite values in the sampled inputs or targets: 0.95."""
     bad_x = ~np.isfinite(x)
-    y = np.asarray(train.y) if train.y is not None else None
+    y = np.asarray(y) if y is not None else None
     bad_y = ~np.isfinite(y.astype(float)) if y is not None and y.dtype.kind in "fc" else None
     n_bad_x = int(bad_x.sum())
     n_bad_y = int(bad_y.sum()) if bad_y is not None else 0
+    if not (n_bad_x or n_bad_y):
+        return None
     loss_nonfinite = s.loss is not None and s.loss.first_nonfinite is not None
-    if n_bad_x or n_bad_y:
-        rows = int(np.any(bad_x, axis=1).sum())
-        cols = np.flatnonzero(bad_x.any(axis=0))[:10].tolist()
-        where = []
-        if n_bad_x:
-            where.append(f"{n_bad_x} NaN/inf input values in {rows} of {len(x)} sampled rows (features {cols})")
-        if n_bad_y:
-            where.append(f"{n_bad_y} NaN/inf targets")
-        consequence = (
-            f"the training loss became NaN at epoch {s.loss.first_nonfinite + 1}"
-            if loss_nonfinite
-            else "every batch that holds one produces a NaN loss or silently wrong activations"
-        )
-        return Finding(
-            "data_quality",
-            "NaN or infinite values in the data",
-            f"The training data hold {' and '.join(where)}; {consequence}. Impute or drop them before fit.",
-            {
-                "nonfinite_inputs": n_bad_x,
-                "rows_with_nonfinite": rows,
-                "nonfinite_targets": n_bad_y,
-                "rows_checked": len(x),
-                "features": cols,
-                "loss_became_nan": loss_nonfinite,
-            },
-            0.95,
-        )
+    rows = int(np.any(bad_x, axis=1).sum())
+    cols = np.flatnonzero(bad_x.any(axis=0))[:10].tolist()
+    where = []
+    if n_bad_x:
+        where.append(f"{n_bad_x} NaN/inf input values in {rows} of {len(x)} sampled rows (features {cols})")
+    if n_bad_y:
+        where.append(f"{n_bad_y} NaN/inf targets")
+    consequence = (
+        f"the training loss became NaN at epoch {s.loss.first_nonfinite + 1}"
+        if loss_nonfinite
+        else "every batch that holds one produces a NaN loss or silently wrong activations"
+    )
+    return Finding(
+        "data_quality",
+        "NaN or infinite values in the data",
+        f"The training data hold {' and '.join(where)}; {consequence}. Impute or drop them before fit.",
+        {
+            "nonfinite_inputs": n_bad_x,
+            "rows_with_nonfinite": rows,
+            "nonfinite_targets": n_bad_y,
+            "rows_checked": len(x),
+            "features": cols,
+            "loss_became_nan": loss_nonfinite,
+        },
+        0.95,
+    )
+
+
+def _constant_features(x: np.ndarray) -> Finding | None:
+    """Input features that never change in the sampled rows: all of them 0.9, at least half 0.3 (a hint)."""
     std = x.std(axis=0)
     constant = std == 0
     share = float(constant.mean()) if len(std) else 0.0
+    evidence = {"constant_features": int(constant.sum()), "features": len(std), "rows_checked": len(x)}
     if share >= 0.999:
         return Finding(
             "data_quality",
             "Every input feature is constant",
             f"All {len(std)} input features have the same value in every sampled row, so the model has nothing to "
             "learn from and can only predict the majority class. Check how the inputs were loaded.",
-            {"constant_features": int(constant.sum()), "features": len(std), "rows_checked": len(x)},
+            evidence,
             0.9,
         )
     if share >= 0.5:
@@ -81,7 +91,7 @@ def data_quality(run: Run, s: Signals) -> Finding | None:
             "Most input features are constant",
             f"{int(constant.sum())} of {len(std)} features never change in the sampled rows; they carry no "
             "information. Harmless if expected (image borders), suspicious otherwise.",
-            {"constant_features": int(constant.sum()), "features": len(std), "rows_checked": len(x)},
+            evidence,
             0.3,
         )
     return None

@@ -13,7 +13,7 @@ import numpy as np
 
 from ...record import Run
 from ..report import Finding
-from ..signals import Signals
+from ..signals import Labels, Signals
 from .shared import pct, ramp
 
 # ---------------------------------------------------------------------- leakage
@@ -85,38 +85,50 @@ def unshuffled_validation_split(run: Run, s: Signals) -> Finding | None:
         return None
     lab = s.labels
     if lab is not None and lab.train_all is not None and lab.val_all is not None:
-        tr, va = lab.train_all[lab.train_all >= 0], lab.val_all[lab.val_all >= 0]
-        if len(tr) == 0 or len(va) == 0:
-            return None
-        p = np.bincount(tr, minlength=lab.k) / len(tr)
-        q = np.bincount(va, minlength=lab.k) / len(va)
-        tv = float(0.5 * np.abs(p - q).sum())
-        unseen = [int(c) for c in np.flatnonzero((q > 0) & (p == 0))]
-        unseen_share = float(q[unseen].sum()) if unseen else 0.0
-        if not unseen and tv < 0.3:
-            return None
-        conf = 0.95 if unseen_share >= 0.2 else 0.5 + 0.45 * ramp(max(tv, unseen_share), 0.3, 0.7)
-        names = [lab.classes[c].item() for c in unseen][:10]
-        ev = {
-            "validation_split": run.fit.validation_split,
-            "class_distance": round(tv, 4),
-            "classes_only_in_validation": names,
-            "validation_share_unseen": round(unseen_share, 4),
-        }
-        seen = (
-            f" {pct(unseen_share)} of the validation rows belong to classes {names} that training never saw;"
-            if unseen
-            else ""
-        )
-        return Finding(
-            "unshuffled_validation_split",
-            "validation_split took the tail of ordered data",
-            f"Keras takes the last {pct(run.fit.validation_split)} of the rows for validation, before shuffling, and "
-            f"your data are ordered:{seen} the class mix differs between the splits by {pct(tv)} (total variation). "
-            "Validation accuracy cannot reflect training. Shuffle before fit, or pass a stratified validation_data.",
-            ev,
-            conf,
-        )
+        return _class_mix_differs(run, lab)
+    return _target_distribution_differs(run, s)
+
+
+def _class_mix_differs(run: Run, lab: Labels) -> Finding | None:
+    """The class mix of the whole training split against the whole validation split: classes found only in
+    validation (0.95 when they hold a fifth of its rows), else a total variation distance of 0.3 to 0.7."""
+    tr, va = lab.train_all[lab.train_all >= 0], lab.val_all[lab.val_all >= 0]
+    if len(tr) == 0 or len(va) == 0:
+        return None
+    p = np.bincount(tr, minlength=lab.k) / len(tr)
+    q = np.bincount(va, minlength=lab.k) / len(va)
+    tv = float(0.5 * np.abs(p - q).sum())
+    unseen = [int(c) for c in np.flatnonzero((q > 0) & (p == 0))]
+    unseen_share = float(q[unseen].sum()) if unseen else 0.0
+    if not unseen and tv < 0.3:
+        return None
+    conf = 0.95 if unseen_share >= 0.2 else 0.5 + 0.45 * ramp(max(tv, unseen_share), 0.3, 0.7)
+    names = [lab.classes[c].item() for c in unseen][:10]
+    ev = {
+        "validation_split": run.fit.validation_split,
+        "class_distance": round(tv, 4),
+        "classes_only_in_validation": names,
+        "validation_share_unseen": round(unseen_share, 4),
+    }
+    seen = (
+        f" {pct(unseen_share)} of the validation rows belong to classes {names} that training never saw;"
+        if unseen
+        else ""
+    )
+    return Finding(
+        "unshuffled_validation_split",
+        "validation_split took the tail of ordered data",
+        f"Keras takes the last {pct(run.fit.validation_split)} of the rows for validation, before shuffling, and "
+        f"your data are ordered:{seen} the class mix differs between the splits by {pct(tv)} (total variation). "
+        "Validation accuracy cannot reflect training. Shuffle before fit, or pass a stratified validation_data.",
+        ev,
+        conf,
+    )
+
+
+def _target_distribution_differs(run: Run, s: Signals) -> Finding | None:
+    """Regression: the targets of the whole training split against the whole validation split, by their
+    Kolmogorov-Smirnov distance (0.3 to 0.7)."""
     train, val = s.measurements.train, s.measurements.val
     if s.task != "regression" or train is None or val is None or train.y_all is None or val.y_all is None:
         return None
