@@ -329,14 +329,20 @@ def loss_mismatch(run: Run, s: Signals) -> Finding | None:
         result = check(setup)
         if result is not None:
             title, explanation, confidence, evidence = result
-            base = {
-                "loss": setup.loss,
-                "from_logits": setup.logits,
-                "output_activation": setup.act,
-                "output_units": setup.units,
-                "label_format": setup.fmt,
-                "n_classes": setup.k,
-                "check": check.__name__.lstrip("_"),
-            }
-            return Finding("loss_mismatch", title, explanation, {**base, **evidence}, confidence)
+            evidence = {**_setup_evidence(setup, check), **evidence}
+            return Finding("loss_mismatch", title, explanation, evidence, confidence)
     return None
+
+
+def _setup_evidence(setup: Setup, check: Check) -> dict:
+    """What every loss-mismatch finding shows: the configuration the check read, and the check's name (remedies
+    pick their fix by it, so it is part of the finding's contract)."""
+    return {
+        "loss": setup.loss,
+        "from_logits": setup.logits,
+        "output_activation": setup.act,
+        "output_units": setup.units,
+        "label_format": setup.fmt,
+        "n_classes": setup.k,
+        "check": check.__name__.lstrip("_"),
+    }

@@ -16,6 +16,7 @@ from ..._internal.optimizers import USUAL_LR
 from ...record import Run
 from ..report import Finding
 from ..signals import Signals
+from ..trend import Curve
 from .shared import num, ramp, unfitted
 
 
@@ -100,37 +101,18 @@ def lr_too_high(run: Run, s: Signals) -> Finding | None:
     if loss is None or (loss.n < 2 and loss.first_nonfinite is None):
         return None
     lr, factor, opt = lr_vs_usual(run)
-    diverged = 1.0 if loss.first_nonfinite is not None else 0.0
-    rising = ramp(loss.relative_change(), 0.0, 0.3) if loss.n >= 2 else 0.0
-    ref = s.initial_loss_reference
-    uninformed = 1.0 if ref is None else ramp(loss.last / ref, 0.6, 0.95)
-    collapse = _at_chance(s) * uninformed
-    swings = loss.noise / max(loss.span, 1e-12) if math.isfinite(loss.noise) else 0.0
-    zigzag = ramp(loss.direction_changes(), 0.45, 0.7) * ramp(swings, 0.05, 0.2)
-    overshoot = ramp(loss.first / ref, 1.2, 2.0) if ref and loss.n else 0.0
-    unlearned = unfitted(s)
-    swinging = _swinging(s)
-    spiking = _spiking(s)
-    symptom = max(diverged, rising, collapse, zigzag, overshoot, unlearned, swinging, spiking)
+    signs = _overshooting_signs(s, loss)
+    symptom = max(strength for strength, _ in signs.values())
     if symptom <= 0:
         return None
+    diverged, unstable = signs["diverged"][0], max(signs["swinging"][0], signs["spiking"][0])
     suspicion = ramp(math.log10(factor), math.log10(3), math.log10(30)) if factor else 0.0
-    if suspicion <= 0 and max(swinging, spiking) >= 0.5:
+    if suspicion <= 0 and unstable >= 0.5:
         suspicion = 0.35  # at the usual rate, but training is unstable: the rate is too high for this model
     if suspicion <= 0 and not diverged:
         return None  # at its usual rate the learning rate is not the suspect (a NaN loss still earns a hint)
     conf = symptom * (0.3 + 0.65 * suspicion)
-    signs = [
-        (diverged, "the training loss became NaN"),
-        (rising, "the training loss rose over training"),
-        (collapse, "accuracy collapsed to chance"),
-        (zigzag, "the training loss zig-zags"),
-        (overshoot, f"the first epoch's loss ({num(loss.first)}) overshot far above a blind guess ({num(ref)})"),
-        (unlearned, "the network does not even fit its training rows"),
-        (swinging, "validation accuracy swings back and forth from epoch to epoch"),
-        (spiking, "the training loss keeps jumping back up to 1.5x its lowest value and more"),
-    ]
-    what = max(signs, key=lambda sign: sign[0])[1]
+    what = max(signs.values(), key=lambda sign: sign[0])[1]
     ev = {
         "learning_rate": lr,
         "optimizer": opt,
@@ -150,6 +132,34 @@ def lr_too_high(run: Run, s: Signals) -> Finding | None:
         ev,
         conf,
     )
+
+
+
+def _overshooting_signs(s: Signals, loss: Curve) -> dict[str, tuple[float, str]]:
+    """Every sign of steps that overshoot (see :func:`lr_too_high`), as ``name: (strength 0..1, words)``, in the
+    order a tie is broken: the first of the strongest signs is the one a sentence names."""
+    ref = s.initial_loss_reference
+    uninformed = 1.0 if ref is None else ramp(loss.last / ref, 0.6, 0.95)
+    swings = loss.noise / max(loss.span, 1e-12) if math.isfinite(loss.noise) else 0.0
+    return {
+        "diverged": (1.0 if loss.first_nonfinite is not None else 0.0, "the training loss became NaN"),
+        "rising": (
+            ramp(loss.relative_change(), 0.0, 0.3) if loss.n >= 2 else 0.0,
+            "the training loss rose over training",
+        ),
+        "collapse": (_at_chance(s) * uninformed, "accuracy collapsed to chance"),
+        "zigzag": (
+            ramp(loss.direction_changes(), 0.45, 0.7) * ramp(swings, 0.05, 0.2),
+            "the training loss zig-zags",
+        ),
+        "overshoot": (
+            ramp(loss.first / ref, 1.2, 2.0) if ref and loss.n else 0.0,
+            f"the first epoch's loss ({num(loss.first)}) overshot far above a blind guess ({num(ref)})",
+        ),
+        "unfitted": (unfitted(s), "the network does not even fit its training rows"),
+        "swinging": (_swinging(s), "validation accuracy swings back and forth from epoch to epoch"),
+        "spiking": (_spiking(s), "the training loss keeps jumping back up to 1.5x its lowest value and more"),
+    }
 
 
 def lr_too_low(run: Run, s: Signals) -> Finding | None:
