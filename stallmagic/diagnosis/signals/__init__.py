@@ -8,7 +8,8 @@ and the cheap scikit-learn probes (baseline, learning curve, label issues). Pure
 The pieces it is built from live beside it, each a module of pure functions: :mod:`.metric_choice` (which logged
 metric means "accuracy"), :mod:`.losses` (loss names by task), :mod:`.targets` (how targets are encoded, read as
 classes), :mod:`.predictions` (what the network's own predictions score) and :mod:`.probes` (the cheap models).
-Their public names are importable from here too.
+The names other packages read (``resolve_metric``, the loss sets, ``label_format``, ``class_values``, ``Labels``)
+are importable from here too.
 """
 
 from __future__ import annotations
