@@ -4,6 +4,11 @@ Everything downstream of capture (diagnosis, remedies, the panel, exports) reads
 objects, so the records are plain dataclasses of numbers and strings. A few fields hold live references that
 cannot be serialised (the model, the data as given to ``fit``, the starting weights); they are marked
 ``runtime`` and left out of ``to_dict()``. This module imports neither Keras nor IPython.
+
+The records sit at the bottom of the package: every other layer imports them, and they import nothing above them
+at load time. ``Run.diagnose``, ``Run.rerun``, ``Run.restore`` and ``Session.compare`` are one-line facades, for a
+notebook user who holds a Run, onto :mod:`stallmagic.diagnosis` and :mod:`stallmagic.rerun`; each imports its
+layer when called, so importing the records never drags in the layers above (nor, through them, Keras).
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from ._internal.numbers import maybe_int
 
 #: How a fit can end. ``running`` only while the fit is in progress.
 END_REASONS = ("running", "completed", "early_stopped", "interrupted", "error", "nan")
@@ -63,9 +70,7 @@ def unjson_float(value: Any) -> float | None:
     """Inverse of the float encoding in :func:`jsonable`; ``None`` stays ``None``."""
     if value is None:
         return None
-    if isinstance(value, str):
-        return float(value)  # "nan", "inf", "-inf" parse as such
-    return float(value)
+    return float(value)  # a number, or "nan", "inf", "-inf", which float() parses as such
 
 
 @dataclass
@@ -274,12 +279,9 @@ class Run:
         Returns:
             A :class:`~stallmagic.diagnosis.report.Report`, also kept as ``run.report``.
         """
-        from .diagnosis import diagnose
-        from .diagnosis.measure import measure
+        from .diagnosis import diagnose_run  # lazy: a facade onto the layer above (see the module docstring)
 
-        measurements = measure(self, gradients=gradients) if self.data is not None else None
-        self.report = diagnose(self, measurements, metric=metric)
-        return self.report
+        return diagnose_run(self, metric=metric, gradients=gradients)
 
     def rerun(self, remedy: Any = None, **overrides: Any) -> Run:
         """Train again from this run's starting weights with one change, and record it in the same session.
@@ -289,7 +291,7 @@ class Run:
         the remedy rebuilt the model: then ``new_run.keras_model``); :meth:`restore` puts any run back. See
         :func:`stallmagic.rerun.rerun` for the arguments and what happens on errors.
         """
-        from .rerun import rerun
+        from .rerun import rerun  # lazy: a facade onto the layer above (see the module docstring)
 
         return rerun(self, remedy, **overrides)
 
@@ -298,7 +300,7 @@ class Run:
 
         See :func:`stallmagic.rerun.restore`.
         """
-        from .rerun import restore
+        from .rerun import restore  # lazy: a facade onto the layer above (see the module docstring)
 
         return restore(self)
 
@@ -356,7 +358,7 @@ class Run:
             model = ModelRecord(**m)
         fit = dict(data.get("fit", {}))
         if fit.get("class_weight") is not None:
-            fit["class_weight"] = {_maybe_int(k): float(v) for k, v in fit["class_weight"].items()}
+            fit["class_weight"] = {maybe_int(k): float(v) for k, v in fit["class_weight"].items()}
         return cls(
             index=int(data["index"]),
             label=str(data["label"]),
@@ -372,13 +374,6 @@ class Run:
             wall_time=float(data.get("wall_time", 0.0)),
             extras=dict(data.get("extras", {})),
         )
-
-
-def _maybe_int(key: str) -> int | str:
-    try:
-        return int(key)
-    except (TypeError, ValueError):
-        return key
 
 
 Listener = Callable[[str, "Run"], None]
@@ -440,7 +435,7 @@ class Session:
 
         Returns a :class:`stallmagic.rerun.Comparison` (printable, ``to_dict()``, ``.rows``).
         """
-        from .rerun import compare
+        from .rerun import compare  # lazy: a facade onto the layer above (see the module docstring)
 
         return compare(self, metric=metric)
 

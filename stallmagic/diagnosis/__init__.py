@@ -1,8 +1,8 @@
 """Diagnosis: why validation accuracy stalls, ranked, with evidence. Pure: no Keras, no IPython.
 
-``diagnose(run, measurements)`` runs every rule of :data:`RULES` on shared :class:`Signals`, ranks the findings
-(:mod:`.ranking`), attaches remedies, and returns a :class:`Report`. ``Run.diagnose()`` measures the live model
-and data first (:mod:`stallmagic.diagnosis.measure`) and then calls this.
+``diagnose(run, measurements)`` runs every rule of :data:`RULES` (:mod:`.rules`) on shared :class:`Signals`,
+ranks the findings (:mod:`.ranking`), attaches remedies, and returns a :class:`Report`. ``Run.diagnose()`` measures
+the live model and data first (:mod:`stallmagic.diagnosis.measure`) and then calls this.
 """
 
 from __future__ import annotations
@@ -11,37 +11,12 @@ import math
 import time
 
 from ..record import Run
-from . import curves, data, gradients, labels, model, scales, splits
 from .causes import CAUSES, FAMILY, TIER
 from .measurements import ArraySample, GradientProbe, Measurements
 from .ranking import rank
 from .report import ALERT, Finding, Report
-from .rules import Rule
+from .rules import RULES
 from .signals import Signals, resolve_metric
-
-#: Every rule, one line each. Order does not matter: the ranking orders the findings.
-RULES: list[Rule] = [
-    model.loss_mismatch,
-    data.data_quality,
-    splits.data_leakage,
-    splits.unshuffled_validation_split,
-    splits.distribution_shift,
-    scales.unscaled_inputs,
-    scales.unscaled_targets,
-    data.class_imbalance,
-    data.insufficient_data,
-    labels.label_noise,
-    gradients.vanishing_gradient,
-    gradients.exploding_gradient,
-    gradients.dying_relu,
-    curves.lr_too_high,
-    curves.lr_too_low,
-    curves.batch_size,
-    curves.optimizer_choice,
-    curves.overfitting,
-    curves.underfitting,
-    curves.train_longer,
-]
 
 
 def diagnose(
@@ -88,6 +63,25 @@ def diagnose(
     )
     report.timings["diagnose"] = time.perf_counter() - start
     return report
+
+
+def diagnose_run(run: Run, *, metric: str | None = None, gradients: bool = True) -> Report:
+    """Measure a live run's model and data, diagnose it, and keep the report on it (what ``Run.diagnose()`` does).
+
+    Args:
+        run: A captured Run; without its data (a Run rebuilt from JSON) only the curves and the configuration are
+            read.
+        metric: What "accuracy" means for this run (default: the first accuracy-like metric, else the loss).
+        gradients: Run the gradient/dead-ReLU probe (default ``True``; TensorFlow backend only).
+
+    Returns:
+        The :class:`Report`, also kept as ``run.report``.
+    """
+    from .measure import measure  # lazy: measuring needs Keras, the rest of the diagnosis does not
+
+    measurements = measure(run, gradients=gradients) if run.data is not None else None
+    run.report = diagnose(run, measurements, metric=metric)
+    return run.report
 
 
 def _attach_remedies(findings: list[Finding], run: Run, signals: Signals) -> None:
@@ -167,5 +161,5 @@ def _against_baseline(text: str, best: float, summary: dict, *, accuracy: bool) 
 
 __all__ = [
     "ALERT", "CAUSES", "FAMILY", "RULES", "TIER", "ArraySample", "Finding", "GradientProbe", "Measurements",
-    "Report", "Signals", "diagnose", "resolve_metric",
+    "Report", "Signals", "diagnose", "diagnose_run", "resolve_metric",
 ]  # fmt: skip

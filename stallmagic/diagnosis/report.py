@@ -6,10 +6,10 @@ here, and HTML lives in the panel and the exporter, so the words can be tested a
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._internal import numbers
 from ..record import jsonable
 from .causes import CAUSES
 
@@ -50,7 +50,7 @@ class Finding:
 
     def evidence_text(self) -> str:
         """``key=value`` pairs of the evidence, numbers rounded for reading."""
-        return ", ".join(f"{k}={_fmt(v)}" for k, v in self.evidence.items())
+        return ", ".join(f"{k}={numbers.evidence(v)}" for k, v in self.evidence.items())
 
     def to_dict(self) -> dict:
         return {
@@ -62,21 +62,6 @@ class Finding:
             "explained_by": self.explained_by,
             "remedies": [r.to_dict() if hasattr(r, "to_dict") else jsonable(r) for r in self.remedies],
         }
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return str(value)
-        if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
-            return f"{value:.3g}"
-        return f"{value:.4g}" if abs(value) >= 1 else f"{value:.3f}".rstrip("0").rstrip(".") or "0"
-    if isinstance(value, (list, tuple)):
-        shown = ", ".join(_fmt(v) for v in list(value)[:8])
-        return f"[{shown}{', ...' if len(value) > 8 else ''}]"
-    return str(value)
 
 
 @dataclass
@@ -135,7 +120,7 @@ class Report:
         if best is None:
             return f"{self.run_label}: {s.get('end', 'no epochs recorded')}"
         key = s.get("val_key", "validation")
-        return f"{self.run_label}: best {key} {_fmt(best)} at epoch {epoch} of {epochs}"
+        return f"{self.run_label}: best {key} {numbers.evidence(best)} at epoch {epoch} of {epochs}"
 
     def __str__(self) -> str:
         alerts = [f for f in self.findings if f.alert]

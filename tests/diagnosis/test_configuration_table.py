@@ -1,4 +1,5 @@
-"""The loss/output/label table (:data:`stallmagic.diagnosis.model.CHECKS`), one case per cell, without Keras.
+"""The loss/output/label table (:data:`stallmagic.diagnosis.rules.configuration.CHECKS`), one case per cell,
+without Keras.
 
 Every configuration Keras accepts silently but that cannot work gets a row here with the check that must name
 it; the healthy combinations below must raise nothing. The runs are built by hand (see ``test_rules_pure``).
@@ -11,7 +12,7 @@ import pytest
 from test_rules_pure import make_run
 
 from stallmagic.diagnosis import ArraySample, Measurements, diagnose
-from stallmagic.diagnosis.model import CHECKS
+from stallmagic.diagnosis.rules.configuration import CHECKS
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(300, 6))

@@ -12,9 +12,9 @@ import numpy as np
 from test_rules_pure import make_run, smooth
 
 from stallmagic.diagnosis import ArraySample, GradientProbe, Measurements, diagnose
-from stallmagic.diagnosis.labels import noise_floor
 from stallmagic.diagnosis.ranking import rank
 from stallmagic.diagnosis.report import Finding
+from stallmagic.diagnosis.rules.label_noise import noise_floor
 
 
 def _sample(x, y):
@@ -198,7 +198,7 @@ def test_a_symptom_never_ends_above_the_root_that_explains_it():
 def test_wide_rows_from_one_distribution_are_not_told_apart():
     # principal components fitted on training rows alone make i.i.d. validation rows look different (AUC near 1
     # for 500 noise features); the domain probe must read them as one distribution
-    from stallmagic.diagnosis.probes import domain_auc
+    from stallmagic.diagnosis.signals.probes import domain_auc
 
     x = np.random.default_rng(0).normal(size=(1000, 500))
     assert domain_auc(x[:800], x[800:]).auc < 0.65

@@ -170,16 +170,8 @@ def run_probe(
     Returns:
         A :class:`ProbeResult`, or ``None`` when the sample is too small to say anything (fewer than 20 rows).
     """
-    from sklearn.base import clone
-    from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
-
-    rng = np.random.default_rng(seed)
-    y_train = np.asarray(y_train)
-    keep = y_train >= 0 if task == "classification" else np.isfinite(y_train)
-    positions = np.flatnonzero(keep)
-    x_train, y_train = np.asarray(x_train)[keep], y_train[keep]
-    rows = _subsample(len(y_train), MAX_ROWS, rng, y_train if task == "classification" else None)
-    x_train, y_train, positions = x_train[rows], y_train[rows], positions[rows]
+    rng = np.random.default_rng(seed)  # one generator, drawn in a fixed order: rows, validation rows, curve
+    x_train, y_train, positions = _sample_training_rows(x_train, y_train, task, rng)
     if x_val is not None and y_val is not None:
         y_val = np.asarray(y_val)
         vrows = _subsample(len(y_val), MAX_ROWS, rng)
@@ -191,17 +183,59 @@ def run_probe(
         (x_train, y_train, positions), (x_val, y_val), holdout_note = _hold_out(rng, x_train, y_train, positions)
     xt, xv = _prepare(x_train, x_val, seed)
 
-    classification = task == "classification"
-    if classification:
-        classes, counts = np.unique(y_train, return_counts=True)
+    classes = None
+    if task == "classification":
+        classes = np.unique(y_train)
         if len(classes) < 2:
             return ProbeResult(task, "none", len(y_train), None, note="The training sample holds a single class.")
-        folds = int(min(3, counts.min()))
+    name, model, oof_score, oof = _best_candidate(xt, y_train, task, classes, seed)
+    curve, spread = _learning_curve(model, xt, y_train, xv, y_val, task, rng)
+    result = ProbeResult(
+        task=task,
+        model_name=name,
+        n_train=len(y_train),
+        val_score=curve[-1][1] if curve else None,
+        curve=curve,
+        oof_accuracy=oof_score if math.isfinite(oof_score) else None,
+        curve_spread=spread,
+        positions=positions,
+        note=holdout_note,
+    )
+    if classes is not None and oof is not None:
+        _check_labels(result, classes, y_train, oof)
+    return result
+
+
+def _sample_training_rows(
+    x_train: np.ndarray, y_train: np.ndarray, task: str, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The training rows the probe reads: those with a known target (a class index of 0 or more, a finite number),
+    at most :data:`MAX_ROWS` of them (stratified for classes), with their positions in the ``x_train`` given."""
+    y_train = np.asarray(y_train)
+    keep = y_train >= 0 if task == "classification" else np.isfinite(y_train)
+    positions = np.flatnonzero(keep)
+    x_train, y_train = np.asarray(x_train)[keep], y_train[keep]
+    rows = _subsample(len(y_train), MAX_ROWS, rng, y_train if task == "classification" else None)
+    return x_train[rows], y_train[rows], positions[rows]
+
+
+def _best_candidate(
+    xt: np.ndarray, y_train: np.ndarray, task: str, classes: np.ndarray | None, seed: int
+) -> tuple[str, object, float, np.ndarray | None]:
+    """The better of the cheap models (:func:`_candidates`) by out-of-fold score: 3-fold (stratified for classes,
+    fewer folds when the rarest class has fewer than 3 rows; none with a single row, then the first model wins).
+
+    Returns:
+        ``(name, unfitted model, out-of-fold accuracy or R², out-of-fold probabilities or predictions)``.
+    """
+    from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
+
+    classification = task == "classification"
+    if classification:
+        folds = int(min(3, np.unique(y_train, return_counts=True)[1].min()))
         cv = StratifiedKFold(folds, shuffle=True, random_state=seed) if folds >= 2 else None
     else:
-        classes = None
         cv = KFold(3, shuffle=True, random_state=seed)
-
     best = None
     for name, model in _candidates(task, len(y_train)):
         if cv is None:
@@ -215,8 +249,27 @@ def run_probe(
             oof_score = float(1 - np.mean((oof - y_train) ** 2) / max(1e-12, np.var(y_train)))
         if best is None or oof_score > best[2] + 1e-9:
             best = (name, model, oof_score, oof)
-    name, model, oof_score, oof = best
+    return best
 
+
+def _learning_curve(
+    model: object,
+    xt: np.ndarray,
+    y_train: np.ndarray,
+    xv: np.ndarray,
+    y_val: np.ndarray,
+    task: str,
+    rng: np.random.Generator,
+) -> tuple[list[tuple[int, float]], float | None]:
+    """The model's validation score trained on each of :data:`FRACTIONS` of the rows; the smaller subsets are
+    drawn :data:`SUBSETS` times and averaged, and the spread of the last of them says how much of a gain is luck.
+
+    Returns:
+        ``([(rows, score), ...], spread)``; a subset holding a single class is skipped.
+    """
+    from sklearn.base import clone
+
+    classification = task == "classification"
     curve = []
     spread = None
     n = len(y_train)
@@ -231,29 +284,20 @@ def run_probe(
         if scores:
             curve.append((size if size < n else n, float(np.mean(scores))))
             spread = float(np.std(scores, ddof=1)) if len(scores) > 1 else spread
-    val_score = curve[-1][1] if curve else None
+    return curve, spread
 
-    result = ProbeResult(
-        task=task,
-        model_name=name,
-        n_train=n,
-        val_score=val_score,
-        curve=curve,
-        oof_accuracy=oof_score if math.isfinite(oof_score) else None,
-        curve_spread=spread,
-        positions=positions,
-        note=holdout_note,
-    )
-    if classification and oof is not None:
-        result.oof_proba = oof
-        result.classes = classes
-        result.labels = y_train
-        y_idx = np.searchsorted(classes, y_train)
-        result.label_issues = _find_label_issues(y_idx, oof)
-        other = oof.copy()
-        other[np.arange(n), y_idx] = -1.0
-        result.confident_wrong = other.max(axis=1) >= CONFIDENT
-    return result
+
+def _check_labels(result: ProbeResult, classes: np.ndarray, labels: np.ndarray, oof: np.ndarray) -> None:
+    """Fill in the label check: the out-of-fold probabilities, cleanlab's label issues, and the rows the probe
+    gives another class at least :data:`CONFIDENT` probability."""
+    result.oof_proba = oof
+    result.classes = classes
+    result.labels = labels
+    y_idx = np.searchsorted(classes, labels)
+    result.label_issues = _find_label_issues(y_idx, oof)
+    other = oof.copy()
+    other[np.arange(len(labels)), y_idx] = -1.0
+    result.confident_wrong = other.max(axis=1) >= CONFIDENT
 
 
 def _find_label_issues(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray | None:

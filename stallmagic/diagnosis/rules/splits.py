@@ -11,10 +11,10 @@ from collections import Counter
 
 import numpy as np
 
-from ..record import Run
-from .report import Finding
-from .rules import pct, ramp
-from .signals import Signals
+from ...record import Run
+from ..report import Finding
+from ..signals import Labels, Signals
+from .shared import pct, ramp
 
 # ---------------------------------------------------------------------- leakage
 
@@ -33,7 +33,7 @@ def data_leakage(run: Run, s: Signals) -> Finding | None:
     rows that repeat *inside* the training sample is what chance gives, and only the excess over it counts.
     Confidence ramps from 0.5 at 5 % excess to 0.95 at 30 %.
     """
-    train, val = s.m.train, s.m.val
+    train, val = s.measurements.train, s.measurements.val
     if train is None or val is None or train.x is None or val.x is None or train.x.shape[1] != val.x.shape[1]:
         return None
     if len(val.x) == 0:
@@ -85,39 +85,51 @@ def unshuffled_validation_split(run: Run, s: Signals) -> Finding | None:
         return None
     lab = s.labels
     if lab is not None and lab.train_all is not None and lab.val_all is not None:
-        tr, va = lab.train_all[lab.train_all >= 0], lab.val_all[lab.val_all >= 0]
-        if len(tr) == 0 or len(va) == 0:
-            return None
-        p = np.bincount(tr, minlength=lab.k) / len(tr)
-        q = np.bincount(va, minlength=lab.k) / len(va)
-        tv = float(0.5 * np.abs(p - q).sum())
-        unseen = [int(c) for c in np.flatnonzero((q > 0) & (p == 0))]
-        unseen_share = float(q[unseen].sum()) if unseen else 0.0
-        if not unseen and tv < 0.3:
-            return None
-        conf = 0.95 if unseen_share >= 0.2 else 0.5 + 0.45 * ramp(max(tv, unseen_share), 0.3, 0.7)
-        names = [lab.classes[c].item() for c in unseen][:10]
-        ev = {
-            "validation_split": run.fit.validation_split,
-            "class_distance": round(tv, 4),
-            "classes_only_in_validation": names,
-            "validation_share_unseen": round(unseen_share, 4),
-        }
-        seen = (
-            f" {pct(unseen_share)} of the validation rows belong to classes {names} that training never saw;"
-            if unseen
-            else ""
-        )
-        return Finding(
-            "unshuffled_validation_split",
-            "validation_split took the tail of ordered data",
-            f"Keras takes the last {pct(run.fit.validation_split)} of the rows for validation, before shuffling, and "
-            f"your data are ordered:{seen} the class mix differs between the splits by {pct(tv)} (total variation). "
-            "Validation accuracy cannot reflect training. Shuffle before fit, or pass a stratified validation_data.",
-            ev,
-            conf,
-        )
-    train, val = s.m.train, s.m.val
+        return _class_mix_differs(run, lab)
+    return _target_distribution_differs(run, s)
+
+
+def _class_mix_differs(run: Run, lab: Labels) -> Finding | None:
+    """The class mix of the whole training split against the whole validation split: classes found only in
+    validation (0.95 when they hold a fifth of its rows), else a total variation distance of 0.3 to 0.7."""
+    tr, va = lab.train_all[lab.train_all >= 0], lab.val_all[lab.val_all >= 0]
+    if len(tr) == 0 or len(va) == 0:
+        return None
+    p = np.bincount(tr, minlength=lab.k) / len(tr)
+    q = np.bincount(va, minlength=lab.k) / len(va)
+    tv = float(0.5 * np.abs(p - q).sum())
+    unseen = [int(c) for c in np.flatnonzero((q > 0) & (p == 0))]
+    unseen_share = float(q[unseen].sum()) if unseen else 0.0
+    if not unseen and tv < 0.3:
+        return None
+    conf = 0.95 if unseen_share >= 0.2 else 0.5 + 0.45 * ramp(max(tv, unseen_share), 0.3, 0.7)
+    names = [lab.classes[c].item() for c in unseen][:10]
+    ev = {
+        "validation_split": run.fit.validation_split,
+        "class_distance": round(tv, 4),
+        "classes_only_in_validation": names,
+        "validation_share_unseen": round(unseen_share, 4),
+    }
+    seen = (
+        f" {pct(unseen_share)} of the validation rows belong to classes {names} that training never saw;"
+        if unseen
+        else ""
+    )
+    return Finding(
+        "unshuffled_validation_split",
+        "validation_split took the tail of ordered data",
+        f"Keras takes the last {pct(run.fit.validation_split)} of the rows for validation, before shuffling, and "
+        f"your data are ordered:{seen} the class mix differs between the splits by {pct(tv)} (total variation). "
+        "Validation accuracy cannot reflect training. Shuffle before fit, or pass a stratified validation_data.",
+        ev,
+        conf,
+    )
+
+
+def _target_distribution_differs(run: Run, s: Signals) -> Finding | None:
+    """Regression: the targets of the whole training split against the whole validation split, by their
+    Kolmogorov-Smirnov distance (0.3 to 0.7)."""
+    train, val = s.measurements.train, s.measurements.val
     if s.task != "regression" or train is None or val is None or train.y_all is None or val.y_all is None:
         return None
     a = np.asarray(train.y_all, dtype=float).reshape(len(train.y_all), -1)[:, 0]
@@ -156,12 +168,12 @@ def distribution_shift(run: Run, s: Signals) -> Finding | None:
     """Validation rows drawn or prepared differently from training rows (another scaling, another source).
 
     A gradient-boosting classifier is trained to tell sampled training rows from validation rows (3-fold,
-    :func:`~stallmagic.diagnosis.probes.domain_auc`); for rows from one distribution its ROC AUC is about 0.5.
+    :func:`~stallmagic.diagnosis.signals.probes.domain_auc`); for rows from one distribution its ROC AUC is about 0.5.
     Fires at an AUC of at least 0.75 when validation also lags (training accuracy 0.05 or more above validation,
     validation loss at least 1.5x the training loss, or validation clearly below the baseline). Confidence =
     0.45 + 0.5 x ramp(AUC, 0.75, 0.95) x how much validation lags.
     """
-    train, val = s.m.train, s.m.val
+    train, val = s.measurements.train, s.measurements.val
     if train is None or val is None or train.x is None or val.x is None or train.x.shape[1] != val.x.shape[1]:
         return None
     lags = []

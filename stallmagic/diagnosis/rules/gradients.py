@@ -7,13 +7,15 @@ it (another backend, a generator) these rules say nothing and the report's notes
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..record import Run
-from .report import Finding
-from .rules import num, pct, ramp
-from .signals import Signals
+from ...record import Run
+from ..measurements import GradientProbe
+from ..report import Finding
+from ..signals import Signals
+from .shared import num, pct, ramp
 
 _SATURATING = {"sigmoid", "tanh", "hard_sigmoid", "softsign"}
 
@@ -42,40 +44,28 @@ def vanishing_gradient(run: Run, s: Signals) -> Finding | None:
     (1e-2 to 1e-4); or the hidden layers are flat: their gradients at most 1/1000 of their weights at the start
     and training moved them by at most 1/1000 of their size (1e-3 to 1e-5). The last signs catch saturating
     activations with small initializations, where at the start *every* gradient is tiny, the output layer's
-    included (healthy networks start near 0.1 and move by about their own size). Confidence = (0.55 + 0.4 x severity) x
-    (0.4 + 0.6 x how little the loss moved).
+    included (healthy networks start near 0.1 and move by about their own size). Confidence =
+    (0.55 + 0.4 x severity) x (0.4 + 0.6 x how little the loss moved).
     """
-    g = s.m.gradients
+    g = s.measurements.gradients
     if g is None or "start" not in g.grad_norms or len(g.layers) < 3:
         return None
-    grads, weights = np.array(g.grad_norms["start"]), np.array(g.weight_norms["start"])
-    rel = grads / np.maximum(weights, 1e-12)
-    ratio = float(rel[0] / rel[-1]) if rel[-1] > 0 else math.nan
-    moved = g.weight_change
-    move_ratio = float(moved[0] / moved[-1]) if len(moved) == len(g.layers) and moved[-1] > 1e-6 else math.nan
-    # Flat: the hidden layers' gradients are tiny from the start and training barely moved them at all.
-    hidden_grad = float(np.median(rel[:-1]))
-    hidden_moved = float(np.median(moved[:-1])) if len(moved) == len(g.layers) else math.nan
-    flat = ramp(-math.log10(max(hidden_moved, 1e-12)), 3, 5) if hidden_grad <= 1e-3 and hidden_moved >= 0 else 0.0
-    severity = max(
-        ramp(-math.log10(ratio), 3, 6) if ratio > 0 else 0.0,
-        ramp(-math.log10(move_ratio), 2, 4) if move_ratio > 0 else (1.0 if move_ratio == 0 else 0.0),
-        flat,
-    )
-    if severity <= 0:
+    fade = _Fade.of(g)
+    if fade.severity <= 0:
         return None
     stalled = _stalled(s)
     if stalled <= 0:
         return None
+    ratio, move_ratio, hidden_grad, hidden_moved = fade.ratio, fade.move_ratio, fade.hidden_grad, fade.hidden_moved
     hidden = run.model.layers[:-1] if run.model else []  # the output's sigmoid is not in the gradient's way
     saturating = [layer.name for layer in hidden if layer.activation in _SATURATING]
-    signs = []
+    signs = []  # the signs that hold, in order
     if ratio == ratio and ratio <= 1e-3:
         signs.append(f"at the start the first layer's gradient (relative to its weights) is {ratio:.1e} times the "
                      "last layer's")  # fmt: skip
     if move_ratio == move_ratio and move_ratio <= 1e-2:
         signs.append(f"training moved the first layer {move_ratio:.1e} times as far as the last")
-    if flat > 0:
+    if fade.flat > 0:
         signs.append(f"the hidden layers' gradients are {hidden_grad:.1e} of their weights and training moved them by "
                      f"{hidden_moved:.1e} of their size")  # fmt: skip
     return Finding(
@@ -94,8 +84,50 @@ def vanishing_gradient(run: Run, s: Signals) -> Finding | None:
             "saturating_layers": len(saturating),
             "loss_change": round(s.loss.relative_change(), 4) if s.loss else None,
         },
-        (0.55 + 0.4 * severity) * (0.4 + 0.6 * stalled),
+        (0.55 + 0.4 * fade.severity) * (0.4 + 0.6 * stalled),
     )
+
+
+
+@dataclass(frozen=True)
+class _Fade:
+    """How the gradient fades towards the input, from the gradient probe (see :func:`vanishing_gradient`).
+
+    Attributes:
+        ratio: The first layer's gradient relative to its weights over the last layer's, at the start.
+        move_ratio: How far training moved the first layer's kernel over how far it moved the last's.
+        hidden_grad: Median gradient-to-weight ratio of the hidden layers at the start.
+        hidden_moved: Median relative change of the hidden layers' kernels over the fit.
+        flat: 0..1, hidden layers with tiny gradients that training barely moved (1e-3 to 1e-5 of their size).
+        severity: 0..1, the strongest of the three signs.
+    """
+
+    ratio: float
+    move_ratio: float
+    hidden_grad: float
+    hidden_moved: float
+    flat: float
+    severity: float
+
+    @classmethod
+    def of(cls, g: GradientProbe) -> _Fade:
+        grads, weights = np.array(g.grad_norms["start"]), np.array(g.weight_norms["start"])
+        rel = grads / np.maximum(weights, 1e-12)
+        ratio = float(rel[0] / rel[-1]) if rel[-1] > 0 else math.nan
+        moved = g.weight_change
+        move_ratio = float(moved[0] / moved[-1]) if len(moved) == len(g.layers) and moved[-1] > 1e-6 else math.nan
+        # Flat: the hidden layers' gradients are tiny from the start and training barely moved them at all.
+        hidden_grad = float(np.median(rel[:-1]))
+        hidden_moved = float(np.median(moved[:-1])) if len(moved) == len(g.layers) else math.nan
+        flat = (
+            ramp(-math.log10(max(hidden_moved, 1e-12)), 3, 5) if hidden_grad <= 1e-3 and hidden_moved >= 0 else 0.0
+        )
+        severity = max(
+            ramp(-math.log10(ratio), 3, 6) if ratio > 0 else 0.0,
+            ramp(-math.log10(move_ratio), 2, 4) if move_ratio > 0 else (1.0 if move_ratio == 0 else 0.0),
+            flat,
+        )
+        return cls(ratio, move_ratio, hidden_grad, hidden_moved, flat, severity)
 
 
 def exploding_gradient(run: Run, s: Signals) -> Finding | None:
@@ -105,7 +137,7 @@ def exploding_gradient(run: Run, s: Signals) -> Finding | None:
     gradient grows by more than 1000x from the last layer to the first, and the training loss blew up (NaN/inf
     or rose). Confidence 0.6-0.95 by the size of the blow-up.
     """
-    g = s.m.gradients
+    g = s.measurements.gradients
     if g is None or "start" not in g.grad_norms:
         return None
     grads, weights = np.array(g.grad_norms["start"]), np.array(g.weight_norms["start"])
@@ -142,7 +174,7 @@ def dying_relu(run: Run, s: Signals) -> Finding | None:
     Fires when the mean dead share over ReLU layers is at least 40 % (or one layer at least 70 %) and training
     stalled or fell short. Confidence ramps with the dead share (40 % to 90 %).
     """
-    g = s.m.gradients
+    g = s.measurements.gradients
     if g is None or "end" not in g.dead_relu or not g.dead_relu["end"]:
         return None
     end = g.dead_relu["end"]

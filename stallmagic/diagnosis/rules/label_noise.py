@@ -15,10 +15,10 @@ import math
 
 import numpy as np
 
-from ..record import Run
-from .report import Finding
-from .rules import pct, ramp
-from .signals import Signals
+from ...record import Run
+from ..report import Finding
+from ..signals import Signals
+from .shared import pct, ramp
 
 #: Estimated noise rates below this are not reported.
 MIN_NOISE = 0.05
@@ -51,10 +51,10 @@ def noise_floor(proba: np.ndarray, labels: np.ndarray) -> tuple[float, float] | 
 def _probe_is_outclassed(s: Signals) -> bool:
     """The network beats the probe on validation by more than 0.03 and by more than twice the validation set's
     binomial standard error (sqrt(p(1 - p) / n)): a real margin, not the luck of a small validation set."""
-    if s.shortfall is None or s.m.val is None or s.m.val.y is None:
+    if s.shortfall is None or s.measurements.val is None or s.measurements.val.y is None:
         return False
     p = min(0.99, max(0.01, s.probe.val_score))
-    se = math.sqrt(p * (1 - p) / max(1, len(s.m.val.y)))
+    se = math.sqrt(p * (1 - p) / max(1, len(s.measurements.val.y)))
     return -s.shortfall > max(0.03, 2 * se)
 
 
@@ -84,7 +84,7 @@ def label_noise(run: Run, s: Signals) -> Finding | None:
     if conf <= 0:
         return None
     suspect = probe.label_issues & probe.confident_wrong
-    train = s.m.train
+    train = s.measurements.train
     positions = probe.positions[suspect]
     rows = train.rows[positions] if train is not None and train.rows is not None else positions
     sampled = train is not None and train.n_total is not None and train.n_total > probe.n_train

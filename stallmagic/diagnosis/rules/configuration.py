@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..record import Run
-from .report import Finding
-from .rules import num, pct
-from .signals import CLASSIFICATION_LOSSES, PROBABILITY_LOSSES, REGRESSION_LOSSES, Signals, label_format
+from ...record import Run
+from ..report import Finding
+from ..signals import CLASSIFICATION_LOSSES, PROBABILITY_LOSSES, REGRESSION_LOSSES, Signals, label_format
+from .shared import num, pct
 
 _SATURATED = ("softmax", "sigmoid")
 #: Output activations and the range of values they can produce.
@@ -302,7 +302,8 @@ def setup_of(run: Run, s: Signals) -> Setup | None:
     model = run.model
     if model is None or model.loss.name is None:
         return None
-    sample = s.m.train if s.m.train is not None and s.m.train.y is not None else s.m.val
+    m = s.measurements
+    sample = m.train if m.train is not None and m.train.y is not None else m.val
     y = np.asarray(sample.y) if sample is not None and sample.y is not None else None
     lab = s.labels
     fmt = lab.fmt if lab is not None else (label_format(y) if y is not None else None)
@@ -328,14 +329,20 @@ def loss_mismatch(run: Run, s: Signals) -> Finding | None:
         result = check(setup)
         if result is not None:
             title, explanation, confidence, evidence = result
-            base = {
-                "loss": setup.loss,
-                "from_logits": setup.logits,
-                "output_activation": setup.act,
-                "output_units": setup.units,
-                "label_format": setup.fmt,
-                "n_classes": setup.k,
-                "check": check.__name__.lstrip("_"),
-            }
-            return Finding("loss_mismatch", title, explanation, {**base, **evidence}, confidence)
+            evidence = {**_setup_evidence(setup, check), **evidence}
+            return Finding("loss_mismatch", title, explanation, evidence, confidence)
     return None
+
+
+def _setup_evidence(setup: Setup, check: Check) -> dict:
+    """What every loss-mismatch finding shows: the configuration the check read, and the check's name (remedies
+    pick their fix by it, so it is part of the finding's contract)."""
+    return {
+        "loss": setup.loss,
+        "from_logits": setup.logits,
+        "output_activation": setup.act,
+        "output_units": setup.units,
+        "label_format": setup.fmt,
+        "n_classes": setup.k,
+        "check": check.__name__.lstrip("_"),
+    }

@@ -10,10 +10,10 @@ import math
 
 import numpy as np
 
-from ..record import Run
-from .report import Finding
-from .rules import num, ramp
-from .signals import Signals
+from ...record import Run
+from ..report import Finding
+from ..signals import Signals
+from .shared import num, ramp
 
 #: Layers that make the raw input scale irrelevant when they come first.
 _NORMALIZING = {"Normalization", "BatchNormalization", "LayerNormalization", "Rescaling", "UnitNormalization"}
@@ -39,7 +39,7 @@ def unscaled_inputs(run: Run, s: Signals) -> Finding | None:
     also suffers (the network clearly below the cheap baseline, which standardizes its inputs, or a loss that
     does not come down) adds up to 0.4.
     """
-    train = s.m.train
+    train = s.measurements.train
     if train is None or train.x is None or train.x.shape[1] == 0:
         return None
     first = _first_layers(run)
@@ -95,7 +95,7 @@ def unscaled_targets(run: Run, s: Signals) -> Finding | None:
     half. Outputs that cannot reach such targets at all (sigmoid, tanh) are the loss/output rule's finding.
     Confidence = (0.5 + 0.3 x severity) x (0.55 + 0.45 x how far behind).
     """
-    train = s.m.train
+    train = s.measurements.train
     if s.task != "regression" or train is None or train.y is None or run.model is None:
         return None
     if run.model.output_activation in ("sigmoid", "tanh", "softmax", "hard_sigmoid", "softsign"):

@@ -1,0 +1,87 @@
+"""What the network's own final predictions say: the class it predicts per row, its recall per class, its R² and
+its accuracy per element, in the units the cheap baseline is scored in.
+
+The predictions are measured once after the fit (:attr:`Measurements.val_pred`, or :attr:`Measurements.train_pred`
+when the fit had no validation rows); comparing them with the baseline tells a network that cannot learn from data
+that cannot be learned. Pure: numpy only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from ..measurements import ArraySample
+from .targets import Labels
+
+#: (sample, the network's predictions on its rows), validation first: the first pair with both is scored.
+Scored = Iterable[tuple["ArraySample | None", "np.ndarray | None"]]
+
+
+def predicted_classes(pred: np.ndarray | None, labels: Labels | None) -> np.ndarray | None:
+    """The class index (aligned with ``labels.val``) the network predicts for each validation sample row.
+
+    One output unit is a binary probability (class 1 at 0.5 or more); several units, one score per class (the
+    argmax). ``None`` when the outputs cannot be read as classes (one unit for several classes, a width that is
+    not the number of one-hot columns: the loss/output rule says why), or the rows do not line up.
+    """
+    if pred is None or labels is None or labels.val is None:
+        return None
+    pred = np.asarray(pred, dtype=float).reshape(len(pred), -1)
+    if len(pred) != len(labels.val):
+        return None
+    if pred.shape[1] == 1:
+        if labels.k > 2:
+            return None  # one output unit for several classes (the loss mismatch rule says why)
+        return (pred[:, 0] >= 0.5).astype(np.int64)
+    if pred.shape[1] != labels.k and labels.fmt == "onehot":
+        return None  # outputs that are not one score per class (the loss mismatch rule says why)
+    return pred.argmax(axis=1)
+
+
+def recall_by_class(predicted: np.ndarray, y: np.ndarray) -> dict[int, float]:
+    """Recall of each class present in ``y`` (class index -> share of its rows predicted as it); ``-1`` rows (no
+    known class) are left out."""
+    recall = {}
+    for c in np.unique(y[y >= 0]):
+        mask = y == c
+        recall[int(c)] = float(np.mean(predicted[mask] == c))
+    return recall
+
+
+def r_squared(scored: Scored) -> float | None:
+    """R² of the final predictions against the targets (first output column), on the first sample that has both.
+
+    Returns:
+        ``-inf`` for non-finite predictions; ``None`` with fewer than 5 rows, misaligned rows, constant targets,
+        or nothing to score.
+    """
+    for sample, pred in scored:
+        if sample is None or sample.y is None or pred is None:
+            continue
+        y = np.asarray(sample.y, dtype=float).reshape(len(sample.y), -1)[:, 0]
+        p = np.asarray(pred, dtype=float).reshape(len(pred), -1)[:, 0]
+        if len(p) != len(y) or len(y) < 5:
+            return None
+        if not np.isfinite(p).all():
+            return -math.inf
+        var = float(np.var(y))
+        return 1.0 - float(np.mean((y - p) ** 2)) / var if var > 0 else None
+    return None
+
+
+def elementwise_accuracy(scored: Scored) -> float | None:
+    """Share of 0/1 target elements the final predictions get right (at 0.5), on the first sample that has both;
+    as Keras's binary accuracy scores a multi-label or per-position output."""
+    for sample, pred in scored:
+        if sample is None or sample.y is None or pred is None:
+            continue
+        y = np.asarray(sample.y, dtype=float).reshape(len(sample.y), -1)
+        p = np.asarray(pred, dtype=float).reshape(len(pred), -1)
+        return float(np.mean((p >= 0.5) == (y >= 0.5))) if p.shape == y.shape else None
+    return None
+
+
+__all__ = ["elementwise_accuracy", "predicted_classes", "r_squared", "recall_by_class"]
