@@ -230,8 +230,9 @@ def _optimizer_choice(ev: dict, run: Run, s: Any) -> list[Remedy]:
 
 
 def _loss_mismatch(ev: dict, run: Run, s: Any) -> list[Remedy]:
-    """The fix for the configuration check that fired (``ev["check"]``, see :data:`stallmagic.diagnosis.model.CHECKS`);
-    checks with no fix a rerun can make (labels that need re-encoding) fall back to the finding's own advice."""
+    """The fix for the configuration check that fired (``ev["check"]``, see
+    :data:`stallmagic.diagnosis.rules.configuration.CHECKS`); checks with no fix a rerun can make (labels that need
+    re-encoding) fall back to the finding's own advice."""
     loss = ev.get("loss") or (run.model.loss.name if run.model is not None else None)
     act, units, logits = ev.get("output_activation"), ev.get("output_units"), bool(ev.get("from_logits"))
     fmt, k = ev.get("label_format"), ev.get("n_classes")
@@ -271,7 +272,7 @@ def _loss_mismatch(ev: dict, run: Run, s: Any) -> list[Remedy]:
 def _check_from_evidence(ev: dict) -> str:
     """Which configuration check a finding's evidence describes, for evidence that does not name it (a report
     saved before checks were named, a finding built by hand): the table run again on the evidence alone."""
-    from ..diagnosis.model import CHECKS, Setup
+    from ..diagnosis.rules.configuration import CHECKS, Setup
 
     top = ev.get("max_label")
     setup = Setup(
