@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._internal.nested import map_arrays
 from ._internal.numbers import maybe_int
 
 #: How a fit can end. ``running`` only while the fit is in progress.
@@ -173,13 +174,7 @@ class ErrorRecord:
 
 def _slice_rows(data: Any, start: int, stop: int | None) -> Any:
     """Rows ``[start, stop)`` of an array or a nested structure of arrays, as views where numpy allows."""
-    if data is None:
-        return None
-    if isinstance(data, Mapping):
-        return {k: _slice_rows(v, start, stop) for k, v in data.items()}
-    if isinstance(data, (list, tuple)) and not hasattr(data, "shape"):
-        return type(data)(_slice_rows(v, start, stop) for v in data)
-    return data[start:stop]
+    return map_arrays(lambda a: a[start:stop], data)
 
 
 @dataclass

@@ -85,10 +85,14 @@ def diagnose_run(run: Run, *, metric: str | None = None, gradients: bool = True)
 
 
 def _attach_remedies(findings: list[Finding], run: Run, signals: Signals) -> None:
-    try:
-        from ..remedies import suggest
-    except ImportError:  # the remedies package is optional for the core
-        return
+    """Each finding's remedies, from :func:`stallmagic.remedies.suggest`.
+
+    The one upward import of the diagnosis, made here at call time: remedies read the diagnosis's signals and
+    checks, and a report is handed out with its remedies attached. Remedies import neither Keras nor IPython, so
+    the core stays pure.
+    """
+    from ..remedies import suggest
+
     for finding in findings:
         finding.remedies = suggest(finding, run, signals)
 
