@@ -176,19 +176,6 @@ def label_noise():
     return model, dict(x=x, y=y, validation_split=0.2, epochs=30, batch_size=32)
 
 
-def label_noise_at_the_cap():
-    """A quarter of the labels flipped on an XOR of two of eight features: the network beats the weak k-NN probe
-    but stays at the cap the wrong labels set, which confirms the noise rather than refuting it."""
-    rng = np.random.default_rng(5)
-    x = rng.normal(size=(2000, 8)).astype("float32")
-    y = (x[:, 0] * x[:, 1] > 0).astype("int64")
-    flip = rng.random(len(y)) < 0.25
-    y[flip] = 1 - y[flip]
-    model = _mlp(8, 2, (64, 64))
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model, dict(x=x, y=y, validation_split=0.25, epochs=20, batch_size=32)
-
-
 def data_quality():
     x, y = _cancer()
     x = x.copy()
@@ -497,8 +484,6 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("insufficient_data", "insufficient_data", insufficient_data, "71 digits for 10 classes"),
         Scenario("class_imbalance", "class_imbalance", class_imbalance, "95:5 binary, weak features"),
         Scenario("label_noise", "label_noise", label_noise, "30% of digit labels flipped"),
-        Scenario("label_noise_at_the_cap", "label_noise", label_noise_at_the_cap,
-                 "25% flipped, XOR; the network beats a weak probe only up to the noise cap"),
         Scenario("data_quality", "data_quality", data_quality, "2% NaN inputs"),
         Scenario("data_leakage", "data_leakage", data_leakage, "validation mostly copied from training"),
         Scenario("unscaled_inputs", "unscaled_inputs", unscaled_inputs, "raw breast_cancer features (0.001-4000)"),

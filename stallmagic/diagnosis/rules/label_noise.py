@@ -48,33 +48,22 @@ def noise_floor(proba: np.ndarray, labels: np.ndarray) -> tuple[float, float] | 
     return floor, floor / overall
 
 
-def _probe_is_outclassed(s: Signals, floor: float) -> bool:
-    """The probe's disagreements say more about the probe than about the labels.
-
-    Two things must hold, each by more than 0.03 and more than twice the validation set's binomial standard error
-    (sqrt(p(1 - p) / n), not the luck of a small validation set): the network beats the probe on validation, and
-    the network's own validation error is below the noise floor the probe measured. The second matters because
-    labels as wrong as the floor says cap every model, the network included: a network that merely beats a weak
-    probe while staying at that cap confirms the noise rather than refuting it.
-    """
-    if s.shortfall is None or s.measurements.val is None or s.measurements.val.y is None or s.network_score is None:
+def _probe_is_outclassed(s: Signals) -> bool:
+    """The network beats the probe on validation by more than 0.03 and by more than twice the validation set's
+    binomial standard error (sqrt(p(1 - p) / n)): a real margin, not the luck of a small validation set."""
+    if s.shortfall is None or s.measurements.val is None or s.measurements.val.y is None:
         return False
-    n = max(1, len(s.measurements.val.y))
     p = min(0.99, max(0.01, s.probe.val_score))
-    beats_probe = -s.shortfall > max(0.03, 2 * math.sqrt(p * (1 - p) / n))
-    error = 1 - s.network_score[1]
-    q = min(0.99, max(0.01, error))
-    below_floor = floor - error > max(0.03, 2 * math.sqrt(q * (1 - q) / n))
-    return beats_probe and below_floor
+    se = math.sqrt(p * (1 - p) / max(1, len(s.measurements.val.y)))
+    return -s.shortfall > max(0.03, 2 * se)
 
 
 def label_noise(run: Run, s: Signals) -> Finding | None:
     """A sizable share of training labels look wrong.
 
     The noise rate is estimated by the noise floor (module docstring). Fires when it is at least 5 % and at least
-    0.4 of the overall error rate, unless the network clearly beats the probe on validation *and* gets below
-    that floor (a weak probe, such as k-NN on raw pixels, disagrees with good labels as evenly as a good probe
-    with bad ones; see :func:`_probe_is_outclassed`).
+    0.4 of the overall error rate, and the network does not clearly beat the probe on validation (a weak probe,
+    such as k-NN on raw pixels, disagrees with good labels as evenly as a good probe with bad ones).
     Confidence = (0.3 + 0.65 x ramp(floor, 0.05, 0.2)) x ramp(ratio, 0.4, 0.7).
     """
     if s.task != "classification":
@@ -89,7 +78,7 @@ def label_noise(run: Run, s: Signals) -> Finding | None:
     floor, ratio = measured
     if floor < MIN_NOISE or ratio < MIN_FLOOR_RATIO:
         return None
-    if _probe_is_outclassed(s, floor):
+    if _probe_is_outclassed(s):
         return None  # the network beats the probe: the probe's disagreements say more about it than the labels
     conf = (0.3 + 0.65 * ramp(floor, MIN_NOISE, 0.2)) * ramp(ratio, MIN_FLOOR_RATIO, 0.7)
     if conf <= 0:
