@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from .._internal.numbers import num
+from .._internal import numbers
 from ..record import Run
 from .plot import PALETTE, Curves, GapState, curves
 from .table import cell_text, headers
@@ -120,7 +120,7 @@ def _last_values(run: Run) -> list[str]:
     for key in (k for k in keys if k in run.logs):
         values = run.logs[key]
         if values and math.isfinite(values[-1]):
-            out.append(f"{esc(key)} {num(values[-1], 4)}")
+            out.append(f"{esc(key)} {numbers.num(values[-1], 4)}")
     return out
 
 
@@ -239,22 +239,12 @@ def confidence_badge(confidence: float) -> str:
     )
 
 
-def evidence_value(value: Any) -> str:
-    """An evidence value for reading: floats to 3-4 significant digits, long lists shortened."""
-    if isinstance(value, float) and math.isfinite(value):
-        return f"{value:.3g}" if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5) else f"{value:.4g}"
-    if isinstance(value, (list, tuple)):
-        shown = ", ".join(evidence_value(v) for v in list(value)[:8])
-        return f"[{shown}{', ...' if len(value) > 8 else ''}]"
-    return str(value)
-
-
 def evidence_html(evidence: Mapping[str, Any]) -> str:
     """The finding's numbers as a compact definition list (keys and values escaped)."""
     if not evidence:
         return ""
     items = " ".join(
-        f'<span style="margin-right:10px;white-space:nowrap"><code>{esc(k)}</code> = {esc(evidence_value(v))}</span>'
+        f'<span style="margin-right:10px;white-space:nowrap"><code>{esc(k)}</code> = {esc(numbers.evidence(v))}</span>'
         for k, v in evidence.items()
     )
     return f'<div class="stallmagic-evidence" style="font-size:0.9em;opacity:0.85">Evidence: {items}</div>'
