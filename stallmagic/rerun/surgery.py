@@ -22,19 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from .._internal.keras_names import KERNEL_LAYERS, SATURATING, WIDTH_LAYERS
 from .._internal.keras_private import all_layers, consuming_layers, producing_layer, seed_generators
 from .._internal.layers import is_nested_model, leaf_layers
 from ..remedies.remedy import RemedyError
 from .plan import Plan
-
-#: Layers that carry a kernel a weight penalty or He initialization applies to.
-KERNEL_LAYERS = (
-    "Dense", "EinsumDense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
-    "SeparableConv1D", "SeparableConv2D", "DepthwiseConv1D", "DepthwiseConv2D",
-)  # fmt: skip
-#: Layers whose width (units / filters) the capacity remedies scale.
-WIDTH_LAYERS = ("Dense", "Conv1D", "Conv2D", "Conv3D")
-SATURATING = ("sigmoid", "tanh", "hard_sigmoid", "softsign")
 
 # ---------------------------------------------------------------------- the model
 

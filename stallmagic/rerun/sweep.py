@@ -18,8 +18,8 @@ import numpy as np
 
 from ..record import Run, Session, jsonable
 from ..remedies import Remedy, RemedyError
+from ..remedies.arrays import take_rows
 from .compare import best_value, last_finite, metric_keys
-from .data import take_rows
 from .engine import as_remedy, build_plan, short_text, train_rerun
 from .ledger import LEDGER, root_of
 from .plan import Plan

@@ -15,19 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from .._internal.keras_names import LOSS_CLASSES
 from ..remedies.remedy import RemedyError
 from .plan import Plan
 
 #: Callbacks that write files: a rerun would overwrite the user's checkpoints and logs, so they are left out.
 FILE_CALLBACKS = ("ModelCheckpoint", "BackupAndRestore", "CSVLogger", "TensorBoard")
-#: Loss name -> Keras loss class, for losses rebuilt with ``from_logits``.
-LOSS_CLASSES = {
-    "binary_crossentropy": "BinaryCrossentropy",
-    "categorical_crossentropy": "CategoricalCrossentropy",
-    "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy",
-    "binary_focal_crossentropy": "BinaryFocalCrossentropy",
-    "categorical_focal_crossentropy": "CategoricalFocalCrossentropy",
-}
 #: The arguments ``model.compile`` takes besides the optimizer (anything else in a compile config is dropped).
 _COMPILE_PARAMS = ("loss", "loss_weights", "metrics", "weighted_metrics", "run_eagerly", "steps_per_execution",
                    "jit_compile", "auto_scale_loss")  # fmt: skip

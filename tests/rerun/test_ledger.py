@@ -10,7 +10,7 @@ import gc
 import numpy as np
 
 from stallmagic.record import Run
-from stallmagic.rerun.data import map_arrays, take_rows
+from stallmagic.remedies.arrays import map_arrays, take_rows
 from stallmagic.rerun.engine import short_text
 from stallmagic.rerun.ledger import Ledger
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import libcst as cst
 
-from ...rerun.surgery import KERNEL_LAYERS, SATURATING
+from ..._internal.keras_names import KERNEL_LAYERS, SATURATING
 from .cell import CellEditorCore
 from .nodes import call_name, get_argument, insert_item_after, node_code, parse_line, positional_args, set_argument
 from .rebuild_snippet import rebuild_snippet

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ...rerun.surgery import KERNEL_LAYERS
+from ..._internal.keras_names import KERNEL_LAYERS
 from .nodes import call_name, node_code, positional_args
 
 

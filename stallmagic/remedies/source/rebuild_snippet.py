@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...rerun.surgery import SATURATING
+from ..._internal.keras_names import SATURATING
 from ..specs.keras_code import compile_rest, optimizer_code
 
 

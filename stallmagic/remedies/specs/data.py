@@ -57,7 +57,7 @@ class NormalizeInputs(Spec):
         )
 
     def apply(self, plan: Any, remedy: Remedy) -> None:
-        from ...rerun.data import map_arrays, standardize_stats
+        from ..arrays import map_arrays, standardize_stats
 
         plan.require_arrays("Normalizing the inputs")
         x_train = plan.training_arrays()[0]
@@ -133,7 +133,7 @@ class StratifiedSplit(Spec):
 
         from ...capture.snapshot import n_rows
         from ...diagnosis.signals import class_values, label_format
-        from ...rerun.data import take_rows
+        from ..arrays import take_rows
 
         plan.require_arrays("A stratified split")
         share = float(plan.fit.get("validation_split") or 0.0) or remedy.params.get("validation_split")
@@ -214,7 +214,7 @@ class DropSuspectLabels(Spec):
 
     def apply(self, plan: Any, remedy: Remedy) -> None:
         from ...capture.snapshot import n_rows
-        from ...rerun.data import take_rows
+        from ..arrays import take_rows
 
         plan.require_arrays("Dropping rows")
         plan.split()
@@ -304,7 +304,7 @@ class DeduplicateValidation(Spec):
         )
 
     def apply(self, plan: Any, remedy: Remedy) -> None:
-        from ...rerun.data import take_rows
+        from ..arrays import take_rows
 
         plan.require_arrays("Deduplicating")
         plan.split()

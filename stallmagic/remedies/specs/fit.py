@@ -77,7 +77,7 @@ class ClassWeight(Spec):
         )
 
     def apply(self, plan: Any, remedy: Remedy) -> None:
-        from ...rerun.data import balanced_class_weight
+        from ..arrays import balanced_class_weight
 
         if plan.fit.get("sample_weight") is not None:
             raise RemedyError("Keras refuses class_weight together with sample_weight, and this fit passes both.")

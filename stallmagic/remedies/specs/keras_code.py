@@ -15,7 +15,7 @@ from ..._internal.numbers import as_code
 
 def loss_code(name: str | None, from_logits: bool, keras: str = "keras") -> str:
     """The ``loss=`` argument: a string, or the loss class with ``from_logits=True`` (a string cannot say it)."""
-    from ...rerun.training import LOSS_CLASSES
+    from ..._internal.keras_names import LOSS_CLASSES
 
     if name is None:
         return "..."

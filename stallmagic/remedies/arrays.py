@@ -1,5 +1,5 @@
-"""Data helpers for remedies that change the training data: they always return new arrays and never mutate the
-user's (a rerun must leave the original run's inputs exactly as they were)."""
+"""Array helpers for remedies that change the training data (and for the sweep's folds): they always return new
+arrays and never mutate the user's (a rerun must leave the original run's inputs exactly as they were)."""
 
 from __future__ import annotations
 
