@@ -25,9 +25,8 @@ import keras
 from sklearn.datasets import load_digits
 
 import stallmagic
+from stallmagic.capture import intercept as capture_module
 from stallmagic.capture import recorder as recorder_module
-
-capture_module = sys.modules["stallmagic.capture"]
 
 
 class OwnTime:
