@@ -154,7 +154,8 @@ def steps(page, base: str, token: str, notebook: str, hostile: str, shots: Path,
 
     nb = open_notebook(page, base, token, hostile)
     run_all(page, nb)
-    nb.locator(".stallmagic-status", has_text="ended with an error").first.wait_for(timeout=60_000)
+    # the visible status: the hidden live line may carry the same words when its last redraw came after the error
+    nb.locator(".stallmagic-status:visible", has_text="ended with an error").first.wait_for(timeout=60_000)
     nb.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").first.wait_for()
     page.wait_for_timeout(1500)
     out["hostile_img_elements"] = page.locator("img[src='x']").count()
