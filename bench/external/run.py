@@ -106,6 +106,8 @@ def evaluate(name: str, variant: str, mirrors: str | None, *, repair: bool, seed
 
 def _repairs(run, report, score_cb, base: float, ref: float) -> list[dict]:
     """Rerun the first enabled remedy of each of the first three findings; was the run repaired?"""
+    from stallmagic.rerun import trained_alike
+
     reruns = []
     base = base if math.isfinite(base) else -math.inf
     for rank, finding in enumerate(report.findings[:3], 1):
@@ -124,7 +126,8 @@ def _repairs(run, report, score_cb, base: float, ref: float) -> list[dict]:
         best = _best(scores)
         gap = ref - base
         repaired = math.isfinite(best) and (best >= ref - MARGIN or (math.isfinite(gap) and best - base >= gap / 2))
-        reruns.append({**row, "status": new.end, "best": best, "repaired": bool(repaired)})
+        unchanged = trained_alike(run, new)  # the remedy ran and the training did not change
+        reruns.append({**row, "status": new.end, "best": best, "repaired": bool(repaired), "unchanged": unchanged})
     return reruns
 
 
@@ -172,6 +175,10 @@ def _print_row(r: dict) -> None:
     print(f"{'':<40} findings: {_fmt_findings(r['findings'], r['expected'])}", flush=True)
     for rr in r.get("reruns", []):
         result = f"best {rr['best']:.3f}, repaired={rr['repaired']}" if "best" in rr else rr["status"]
+        if rr.get("unchanged"):
+            result += ", UNCHANGED (the training did not change)"
+        elif rr.get("status") in ("error", "nan"):
+            result += f", ended in {rr['status']}"
         print(f"{'':<40} rerun #{rr['rank']} {rr['finding']} -> {rr['remedy']}: {result}", flush=True)
 
 
@@ -198,6 +205,12 @@ def summarize(rows: list[dict]) -> dict:
     alarms = sum(1 for r in controls if alerts(r))
     repaired1 = sum(1 for r in counted if any(x.get("repaired") for x in r.get("reruns", [])[:1] if x["rank"] == 1))
     repaired3 = sum(1 for r in counted if any(x.get("repaired") for x in r.get("reruns", [])))
+    tried = [x for r in counted for x in r.get("reruns", []) if x.get("remedy")]
+    per_remedy: dict[str, list[int]] = {}
+    for x in tried:
+        counts = per_remedy.setdefault(x["remedy"], [0, 0])
+        counts[0] += bool(x.get("repaired"))
+        counts[1] += 1
     bands = []
     for lo, hi in BANDS:
         hits = total = 0
@@ -226,6 +239,10 @@ def summarize(rows: list[dict]) -> dict:
         "stuck_controls": [(r["case"], alerts(r)[:2]) for r in stuck_controls],
         "all_correct_quiet": (sum(1 for r in ran if not alerts(r)), len(ran)),
         "repair1": repaired1,
+        "reruns_tried": len(tried),
+        "reruns_unchanged": [(x["remedy"]) for x in tried if x.get("unchanged")],
+        "reruns_failed": [x["remedy"] for x in tried if "best" not in x or x.get("status") in ("error", "nan")],
+        "per_remedy": sorted(per_remedy.items(), key=lambda kv: (-kv[1][1], kv[0])),
         "repair3": repaired3,
         "bands": bands,
         "ratio_median": statistics.median(ratios) if ratios else math.nan,
@@ -256,6 +273,12 @@ def print_summary(s: dict, *, repair: bool) -> None:
     if repair:
         print(f"repair@1:   {_pct(s['repair1'], n)}")
         print(f"repair@3:   {_pct(s['repair3'], n)}")
+        print(f"reruns that left the training unchanged: {len(s['reruns_unchanged'])} of {s['reruns_tried']}"
+              + (f" ({', '.join(s['reruns_unchanged'])})" if s["reruns_unchanged"] else ""))
+        print(f"reruns that raised, ended in an error or NaN: {len(s['reruns_failed'])} of {s['reruns_tried']}"
+              + (f" ({', '.join(s['reruns_failed'])})" if s["reruns_failed"] else ""))
+        print("per remedy (repaired / tried): "
+              + ", ".join(f"{code} {hit}/{total}" for code, (hit, total) in s["per_remedy"]))
     print("calibration (findings in each band that are a labelled cause; buggy programs and working controls):")
     for lo, hi, hits, total in s["bands"]:
         print(f"  [{lo:.2f}, {min(hi, 1.0):.2f}{']' if hi > 1 else ')'}: {_pct(hits, total)}")

@@ -140,9 +140,7 @@ def _healthy_text(summary: dict, *, accuracy: bool) -> str:
             "checks on the data and the model's configuration found nothing."
         )
     if summary.get("judged_on") == "training":
-        text = (
-            f"the fit had no validation data; training {summary['train_key']} reached {summary['best_train']:.3g}"
-        )
+        text = f"the fit had no validation data; training {summary['train_key']} reached {summary['best_train']:.3g}"
         return _against_baseline(text, summary["best_train"], summary, accuracy=accuracy)
     if best is None or (isinstance(best, float) and math.isnan(best)):
         return "the run logged no validation metric to judge; the checks that ran raised nothing."

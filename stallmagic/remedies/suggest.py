@@ -258,9 +258,7 @@ def _loss_mismatch(ev: dict, run: Run, s: Any) -> list[Remedy]:
         "labels_beyond_output": (
             {"loss": loss, "output_units": int(ev["max_label"]) + 1} if ev.get("max_label") is not None else None
         ),
-        "targets_out_of_range": (
-            {"loss": loss, "output_activation": "linear"} if loss in REGRESSION_LOSSES else None
-        ),
+        "targets_out_of_range": ({"loss": loss, "output_activation": "linear"} if loss in REGRESSION_LOSSES else None),
         "regression_loss_on_classes": (
             {"loss": "binary_crossentropy"} if act == "sigmoid" else {"loss": sparse_or_onehot}
         ),

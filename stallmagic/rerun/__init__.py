@@ -17,12 +17,12 @@ modules: import from the modules with ``from stallmagic.rerun.sweep import ...``
 
 from __future__ import annotations
 
-from .compare import Comparison, compare
+from .compare import Comparison, compare, trained_alike
 from .engine import RerunWarning, rerun, restore
 from .ledger import final_weights, release, root_of
 from .sweep import SweepResult, sweep
 
 __all__ = [
     "Comparison", "RerunWarning", "SweepResult", "compare", "final_weights", "release", "rerun", "restore",
-    "root_of", "sweep",
+    "root_of", "sweep", "trained_alike",
 ]  # fmt: skip

@@ -16,7 +16,14 @@ import numpy as np
 from ..record import Run, Session, jsonable
 from ..remedies import Remedy
 
-__all__ = ["Comparison", "best_value", "compare", "last_finite", "metric_keys"]
+__all__ = ["Comparison", "best_value", "compare", "last_finite", "metric_keys", "trained_alike"]
+
+
+def trained_alike(run: Run, other: Run) -> bool:
+    """Whether ``other`` logged exactly what ``run`` logged, epoch for epoch, in every metric ``run`` has: a
+    rerun whose change did not reach the training. (Keys only ``other`` logs, such as the learning rate that
+    ``ReduceLROnPlateau`` adds, are not compared.)"""
+    return bool(run.logs) and all(other.logs.get(key) == values for key, values in run.logs.items())
 
 
 def metric_keys(runs: Sequence[Run], metric: str | None) -> tuple[str | None, str | None, bool]:

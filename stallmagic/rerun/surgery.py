@@ -25,8 +25,12 @@ import numpy as np
 from .._internal.keras_names import KERNEL_LAYERS, SATURATING, WIDTH_LAYERS
 from .._internal.keras_private import all_layers, consuming_layers, producing_layer, seed_generators
 from .._internal.layers import is_nested_model, leaf_layers
+from ..capture.activations import ACTIVATION_LAYERS as _ACTIVATION_LAYERS
 from ..remedies.remedy import RemedyError
 from .plan import Plan
+
+#: Layers that only apply an activation (``Activation``, ``ReLU``, ``Softmax``, ...).
+ACTIVATION_LAYER_NAMES = {"Activation", *_ACTIVATION_LAYERS}
 
 # ---------------------------------------------------------------------- the model
 
@@ -133,26 +137,53 @@ def _output_ops(model: Any, style: str) -> set[int]:
 
 
 def _hidden_kernel_layers(model: Any, style: str, classes: tuple = KERNEL_LAYERS) -> list:
-    """Layers of the given classes that are not the output layer, and not the layer right before a pass-through
-    output (``Dense(10)`` then ``Activation("softmax")``)."""
+    """Layers of the given classes that are not the output layer: neither the layer that gives the output its
+    activation nor the one that gives it its width (``Dense(10)`` then ``Activation("softmax")``: both)."""
     leaves = leaf_layers(model)
     out_ids = _output_ops(model, style)
     output = _output_layer(model, style, quiet=True)
+    width = _output_width_layer(model, style)
     return [
         layer
         for layer in leaves
-        if type(layer).__name__ in classes and id(layer) not in out_ids and layer is not output
+        if type(layer).__name__ in classes and id(layer) not in out_ids and layer is not output and layer is not width
     ]
 
 
-def _output_layer(model: Any, style: str, *, check_activation: str | None = None, quiet: bool = False) -> Any:
-    """The layer whose activation or width is the model's output: the last layer with an ``activation`` (or
-    units), walking back over dropout and reshapes."""
+def _output_walk(model: Any, style: str) -> list:
+    """The leaf layers from the model's output backwards, as far as values pass unchanged or only get an
+    activation: the output layer, then (over activation layers, dropout and reshapes) the layer before it."""
+    from ..capture.activations import PASS_THROUGH
+
     leaves = [layer for layer in leaf_layers(model) if type(layer).__name__ != "InputLayer"]
     out_ids = _output_ops(model, style)
     idx = max((i for i, layer in enumerate(leaves) if id(layer) in out_ids), default=len(leaves) - 1)
+    walk = []
     while idx >= 0:
         layer = leaves[idx]
+        walk.append(layer)
+        name = type(layer).__name__
+        if getattr(layer, "units", None) is not None or getattr(layer, "filters", None) is not None:
+            break
+        if name not in PASS_THROUGH and name not in ACTIVATION_LAYER_NAMES and not hasattr(layer, "activation"):
+            break
+        idx -= 1
+    return walk
+
+
+def _output_width_layer(model: Any, style: str) -> Any:
+    """The layer whose units (or filters) are the model's output width, read over a separate activation layer
+    (``Dense(3)`` then ``Activation("softmax")`` -> the Dense), or ``None``."""
+    for layer in _output_walk(model, style):
+        if getattr(layer, "units", None) is not None or getattr(layer, "filters", None) is not None:
+            return layer
+    return None
+
+
+def _output_layer(model: Any, style: str, *, check_activation: str | None = None, quiet: bool = False) -> Any:
+    """The layer whose activation is the model's output activation: the last layer with an ``activation`` (or
+    units), walking back over dropout and reshapes."""
+    for layer in _output_walk(model, style):
         name = type(layer).__name__
         if name == "Softmax" and check_activation is not None and check_activation != "softmax" and not quiet:
             raise RemedyError(
@@ -161,7 +192,6 @@ def _output_layer(model: Any, style: str, *, check_activation: str | None = None
             )
         if hasattr(layer, "activation") or hasattr(layer, "units"):
             return layer
-        idx -= 1
     if quiet:
         return None
     raise RemedyError("Could not find the model's output layer to change its activation.")
@@ -213,6 +243,14 @@ def _he_init(prepared: PreparedModel, plan: Plan, style: str, params: dict) -> N
             _set(prepared, layer, "activation", keras.activations.get(activation))
         if layer.name not in prepared.fresh_layers:
             prepared.fresh_layers.append(layer.name)
+    if activation:  # activations written as their own layers: Dense(32) then Activation("sigmoid")
+        output = _output_layer(prepared.model, style, quiet=True)
+        for layer in leaf_layers(prepared.model):
+            if type(layer).__name__ != "Activation" or layer is output:
+                continue
+            current = _activation_name(layer.activation)
+            if current != activation and (params.get("replace") == "all" or current in SATURATING):
+                _set(prepared, layer, "activation", keras.activations.get(activation))
 
 
 def _initializer_class(name: str) -> str:
@@ -287,7 +325,7 @@ class _Rebuild:
         self.width = self.edits.get("width")
         self.out_params = self.edits.get("output") or {}
         self.hidden = {id(layer) for layer in _hidden_kernel_layers(model, plan.style, WIDTH_LAYERS)}
-        self.output = _output_layer(model, plan.style, quiet=True)
+        self.output = _output_width_layer(model, plan.style)
         self.insert_dropout = (
             {id(layer) for layer in _dropout_insertions(model, plan.style)} if "dropout" in self.edits else set()
         )

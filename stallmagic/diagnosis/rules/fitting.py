@@ -167,5 +167,3 @@ def underfitting(run: Run, s: Signals) -> Finding | None:
         },
         conf,
     )
-
-

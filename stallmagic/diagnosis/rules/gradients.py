@@ -88,7 +88,6 @@ def vanishing_gradient(run: Run, s: Signals) -> Finding | None:
     )
 
 
-
 @dataclass(frozen=True)
 class _Fade:
     """How the gradient fades towards the input, from the gradient probe (see :func:`vanishing_gradient`).
@@ -119,9 +118,7 @@ class _Fade:
         # Flat: the hidden layers' gradients are tiny from the start and training barely moved them at all.
         hidden_grad = float(np.median(rel[:-1]))
         hidden_moved = float(np.median(moved[:-1])) if len(moved) == len(g.layers) else math.nan
-        flat = (
-            ramp(-math.log10(max(hidden_moved, 1e-12)), 3, 5) if hidden_grad <= 1e-3 and hidden_moved >= 0 else 0.0
-        )
+        flat = ramp(-math.log10(max(hidden_moved, 1e-12)), 3, 5) if hidden_grad <= 1e-3 and hidden_moved >= 0 else 0.0
         severity = max(
             ramp(-math.log10(ratio), 3, 6) if ratio > 0 else 0.0,
             ramp(-math.log10(move_ratio), 2, 4) if move_ratio > 0 else (1.0 if move_ratio == 0 else 0.0),

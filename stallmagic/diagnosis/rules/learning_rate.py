@@ -55,8 +55,6 @@ def _at_chance(s: Signals) -> float:
     return ramp(end - chance, margin * 2.5, margin)
 
 
-
-
 def _swinging(s: Signals) -> float:
     """0..1: validation accuracy that swings back and forth: most steps reverse direction (0.5 to 0.7 of them)
     and the epoch-to-epoch noise is large in accuracy units (0.03 to 0.08), far beyond what a validation set's
@@ -80,8 +78,6 @@ def _spiking(s: Signals) -> float:
     descent = max(float(f[0] - f.min()), 1e-12)
     spikes = (f[1:] >= 1.5 * np.maximum(low, 1e-12)) & (rise >= 0.1 * descent)
     return ramp(int(spikes[len(f) // 4 :].sum()), 0, 4)
-
-
 
 
 def lr_too_high(run: Run, s: Signals) -> Finding | None:
@@ -132,7 +128,6 @@ def lr_too_high(run: Run, s: Signals) -> Finding | None:
         ev,
         conf,
     )
-
 
 
 def _overshooting_signs(s: Signals, loss: Curve) -> dict[str, tuple[float, str]]:
@@ -203,5 +198,3 @@ def lr_too_low(run: Run, s: Signals) -> Finding | None:
         ev,
         conf,
     )
-
-

@@ -109,5 +109,3 @@ def optimizer_choice(run: Run, s: Signals) -> Finding | None:
         },
         0.5 + 0.35 * hurt,
     )
-
-

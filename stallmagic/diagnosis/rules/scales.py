@@ -70,9 +70,7 @@ def unscaled_inputs(run: Run, s: Signals) -> Finding | None:
     ev.update(s.shortfall_evidence())
     cause = ""
     if shortfall is not None and shortfall > 0.03:
-        cause = (
-            f" The network's best {s.shortfall_words()} on standardized features."
-        )
+        cause = f" The network's best {s.shortfall_words()} on standardized features."
     elif diverged:
         cause = " The training loss did not come down."
     return Finding(

@@ -10,11 +10,27 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..._internal.numbers import as_code
+from ...diagnosis.signals.metric_choice import is_loss_like
 from ...record import Run
 from ..checks import check_number
+from ..plateaus import best_epoch, early_stop_epoch, first_reduction_epoch
 from ..remedy import Remedy, RemedyError, Spec, register
 from .availability import monitor_check
 from .keras_code import callback_code
+
+
+def per_step_reason(output_shape: list | None) -> str | None:
+    """Why Keras's ``class_weight`` does not fit a model that predicts a label per step or per position.
+
+    Keras turns ``class_weight`` into one weight per row from one label per row (an argmax over the last axis);
+    with an output of shape (rows, steps, classes) that reads the steps as classes, or fails."""
+    if output_shape is not None and len(output_shape) > 2:
+        shape = "(" + ", ".join("rows" if i == 0 else str(d) for i, d in enumerate(output_shape)) + ")"
+        return (
+            f"The model predicts a label per step or position (output shape {shape}), and Keras's class_weight "
+            "weighs one label per row; weigh the steps with a sample_weight of shape (rows, steps) instead."
+        )
+    return None
 
 
 @register
@@ -44,7 +60,7 @@ class ClassWeight(Spec):
             return f"Keras does not accept class_weight with a {run.fit.data_kind} input."
         if run.fit.class_weight:
             return "The fit already passes class_weight."
-        return None
+        return per_step_reason(run.model.output_shape if run.model is not None else None)
 
     def _weights_text(self, remedy: Remedy) -> str:
         cw = remedy.params.get("class_weight")
@@ -86,6 +102,9 @@ class ClassWeight(Spec):
         outputs = getattr(plan.baseline.model, "outputs", None)
         if plan.style != "subclassed" and outputs is not None and len(outputs) > 1:
             raise RemedyError("Keras accepts class_weight only for models with a single output.")
+        reason = per_step_reason(plan.run.model.output_shape if plan.run.model is not None else None)
+        if reason:
+            raise RemedyError(reason)
         cw = remedy.params.get("class_weight")
         if cw is None:
             plan.require_arrays("Computing balanced class weights")
@@ -115,7 +134,30 @@ class MonitorCallbackSpec(Spec):
     keys: tuple = ()
 
     def unavailable(self, remedy: Remedy, run: Run | None) -> str | None:
-        return monitor_check(run, remedy.params["monitor"])
+        return monitor_check(run, remedy.params["monitor"]) or self.idle_reason(remedy, run)
+
+    def idle_reason(self, remedy: Remedy, run: Run | None) -> str | None:
+        """Why the callback would not act on this run (a rerun would retrace it exactly), or ``None``.
+
+        Read from the baseline's own curve of the monitored metric (see :mod:`..plateaus`); only for a fit that
+        ran its epochs to the end, which a rerun from the same weights repeats until the callback first acts."""
+        monitor = remedy.params["monitor"]
+        if run is None or run.end != "completed" or not run.logs:
+            return None
+        values = run.logs.get(monitor)
+        if not values:
+            return f"This run logged no {monitor!r}, so the callback would have nothing to watch."
+        if self.acts(remedy, [float(v) for v in values], minimize=is_loss_like(monitor.removeprefix("val_"))):
+            return None
+        return (
+            f"Replayed on this run's {monitor} ({len(values)} epochs), {self.callback} with patience "
+            f"{remedy.params['patience']} would not have acted, so a rerun would train exactly as this one did; "
+            "a longer training (more epochs) is where it can help."
+        )
+
+    def acts(self, remedy: Remedy, values: list[float], *, minimize: bool) -> bool:
+        """Whether the callback would change the training on a run whose monitored curve is ``values``."""
+        raise NotImplementedError
 
     def code_params(self, remedy: Remedy) -> Mapping[str, Any]:
         """The parameters as the code writes them (``None`` leaves an argument out)."""
@@ -171,6 +213,16 @@ class EarlyStopping(MonitorCallbackSpec):
             text += "validated best, not the last one"
         return text + "."
 
+    def acts(self, remedy: Remedy, values: list[float], *, minimize: bool) -> bool:
+        """It stops before the last epoch, or (keeping the best weights) ends on other weights than the last."""
+        p = remedy.params
+        delta = float(p.get("min_delta") or 0.0)
+        stop = early_stop_epoch(values, patience=int(p["patience"]), min_delta=delta, minimize=minimize)
+        if stop is not None and stop < len(values) - 1:
+            return True
+        best = best_epoch(values, min_delta=delta, minimize=minimize)
+        return bool(p.get("restore_best_weights")) and best is not None and best != len(values) - 1
+
     def code_params(self, remedy: Remedy) -> Mapping[str, Any]:
         """``min_delta=0.0`` is Keras's default: the code leaves it out."""
         return {**remedy.params, "min_delta": remedy.params.get("min_delta") or None}
@@ -204,6 +256,11 @@ class ReduceLROnPlateau(MonitorCallbackSpec):
             f"{p['patience']} epochs (down to {as_code(p['min_lr'])}): big steps early, fine steps once progress "
             "stalls."
         )
+
+    def acts(self, remedy: Remedy, values: list[float], *, minimize: bool) -> bool:
+        """It lowers the rate at the end of an epoch that is not the last (a later epoch trains at the new rate)."""
+        at = first_reduction_epoch(values, patience=int(remedy.params["patience"]), minimize=minimize)
+        return at is not None and at < len(values) - 1
 
     def keras_arguments(self, params: Mapping[str, Any]) -> dict:
         return {

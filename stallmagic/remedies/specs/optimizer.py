@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 from ..._internal.numbers import as_code
 from ..._internal.optimizers import USUAL_LR
+from ...record import Run
 from ..checks import check_choice, check_number
 from ..remedy import Remedy, RemedyError, Spec, register
 from .context import lr_from_context
@@ -29,6 +31,13 @@ class LearningRate(Spec):
             )
         check_number(self.code, "learning_rate", params.get("learning_rate"), low=0.0, low_open=True, optional=True)
         check_number(self.code, "factor", params.get("factor"), low=0.0, low_open=True, optional=True)
+
+    def unavailable(self, remedy: Remedy, run: Run | None) -> str | None:
+        current = run.model.initial_learning_rate if run is not None and run.model is not None else None
+        new = self.new_rate(remedy, current)
+        if current is not None and new is not None and math.isclose(new, current, rel_tol=1e-6):
+            return f"This run already starts at learning rate {as_code(current)}, so the rerun would change nothing."
+        return None
 
     def new_rate(self, remedy: Remedy, current: float | None) -> float | None:
         """The rate to train at: the one given, else ``current`` scaled by the factor (``None`` when unknown)."""
@@ -120,6 +129,23 @@ class Optimizer(Spec):
         if name == "RMSprop" and p.get("momentum") is not None:
             config["momentum"] = p["momentum"]
         return config
+
+    def unavailable(self, remedy: Remedy, run: Run | None) -> str | None:
+        """The run already trains with this optimizer and these settings: a rerun would change nothing."""
+        if run is None or run.model is None or run.model.optimizer_name != remedy.params["optimizer"]:
+            return None
+        current = run.model.optimizer.get("config", {})
+        for key, value in self.config(remedy).items():
+            mine = current.get(key)
+            if isinstance(value, bool) or isinstance(mine, bool) or not isinstance(mine, (int, float)):
+                if mine != value:
+                    return None
+            elif not math.isclose(float(mine), float(value), rel_tol=1e-6):
+                return None
+        return (
+            f"This run already trains with {remedy.params['optimizer']} at learning rate "
+            f"{as_code(self.config(remedy)['learning_rate'])}, so the switch would change nothing."
+        )
 
     def headline(self, remedy: Remedy) -> str:
         name = remedy.params["optimizer"]
