@@ -162,7 +162,7 @@ class Plan:
         compile: ``loss``, ``metrics`` and the other compile arguments.
         callbacks: Callbacks the remedies add (the user's own are copied fresh separately).
         edits: Model changes in order, as ``(kind, params)``: ``l2``, ``dropout``, ``he_init``, ``batch_norm``,
-            ``width``, ``output``, ``normalize``.
+            ``width``, ``output``, ``normalize``, ``scale_targets``.
         notes: What the rerun did beyond the obvious (layers re-initialized, callbacks left out), for the record.
         seed: The seed set before the rerun.
     """

@@ -42,7 +42,7 @@ def needs_rebuild(plan: Plan) -> list[str]:
     for kind, params in plan.edits:
         inserts = kind == "dropout" and bool(_dropout_insertions(model, plan.style))
         resizes = kind == "output" and params.get("units") is not None
-        if kind in ("batch_norm", "width", "normalize") or inserts or resizes:
+        if kind in ("batch_norm", "width", "normalize", "scale_targets") or inserts or resizes:
             out.append(kind)
     return out
 
@@ -379,6 +379,9 @@ class _Rebuild:
         normalize = self.edits.get("normalize")
         if normalize is not None:
             head.append(_normalization_layer(normalize, input_shape))
+        tail = self.edits.get("scale_targets")
+        if tail is not None:
+            new_layers.append(_denormalization_layer(tail))
         return keras.Sequential([*head, *new_layers], name=self.model.name)
 
     def functional(self) -> Any:
@@ -393,6 +396,12 @@ class _Rebuild:
             inputs = keras.Input(input_shape)
             outputs = new_model(_normalization_layer(normalize, input_shape)(inputs))
             new_model = keras.Model(inputs, outputs, name=self.model.name)
+        tail = self.edits.get("scale_targets")
+        if tail is not None:
+            if len(new_model.outputs) != 1:
+                raise RemedyError("Scaling the targets needs a model with a single output.")
+            new_model = keras.Model(new_model.inputs, _denormalization_layer(tail)(new_model.outputs[0]),
+                                    name=self.model.name)  # fmt: skip
         return new_model
 
     def with_starting_weights(self, new_model: Any) -> PreparedModel:
@@ -431,6 +440,15 @@ def _normalization_layer(params: Mapping[str, Any], input_shape: tuple) -> Any:
     std = np.asarray(params["std"], dtype="float32").reshape(input_shape)
     axis = -1 if len(input_shape) == 1 else tuple(range(1, len(input_shape) + 1))  # one mean per feature
     return keras.layers.Normalization(axis=axis, mean=mean, variance=std**2)
+
+
+def _denormalization_layer(params: Mapping[str, Any]) -> Any:
+    """The layer that turns standardized predictions back into the targets' units: ``y * std + mean``."""
+    import keras
+
+    mean = np.asarray(params["mean"], dtype="float32")
+    std = np.asarray(params["std"], dtype="float32")
+    return keras.layers.Normalization(axis=-1, mean=mean, variance=std**2, invert=True, name="stallmagic_target_scale")
 
 
 def _initial_by_layer(model: Any, initial_weights: list) -> dict[int, list]:

@@ -65,7 +65,7 @@ EVIDENCE = {
 
 
 def finding(code, **evidence):
-    return Finding(code, code, "explanation", {**EVIDENCE[code], **evidence}, 0.8)
+    return Finding(code, code, "The finding's own advice.", {**EVIDENCE[code], **evidence}, 0.8)
 
 
 def test_every_cause_gets_an_applicable_remedy_or_a_recommendation():

@@ -83,27 +83,6 @@ class CleanData(AdviceSpec):
 
 
 @register
-class ScaleTargets(AdviceSpec):
-    code = "scale_targets"
-    title = "Standardize the targets"
-
-    def describe(self, remedy: Remedy) -> str:
-        scale = remedy.params.get("target_scale")
-        head = f"The targets reach a scale of {scale:.3g}. " if isinstance(scale, (int, float)) else ""
-        return head + (
-            "Train on standardized targets, (y - mean) / std with the training rows' mean and std, and turn the "
-            "predictions back with the same numbers: the loss and its gradients then live on a scale of about 1."
-        )
-
-    def as_code(self, remedy: Remedy) -> str:
-        return (
-            "y_mean, y_std = y_train.mean(axis=0), y_train.std(axis=0)\n"
-            "model.fit(x_train, (y_train - y_mean) / y_std, ...)\n"
-            "predictions = model.predict(x_new) * y_std + y_mean"
-        )
-
-
-@register
 class SamePreprocessing(AdviceSpec):
     code = "same_preprocessing"
     title = "Prepare validation like training"

@@ -1,5 +1,6 @@
-"""Specs that change the training or validation data: normalize the inputs, split validation shuffled and
-stratified, drop rows with suspect labels, impute missing values, drop validation rows seen in training.
+"""Specs that change the training or validation data: normalize the inputs, scale regression targets, split
+validation shuffled and stratified, drop rows with suspect labels, impute missing values, drop validation rows seen
+in training.
 
 A rerun changes copies, never the user's arrays; each needs the data as arrays (not a dataset or generator).
 """
@@ -16,7 +17,7 @@ from ..._internal.numbers import as_code
 from ...record import Run
 from ..checks import check_choice, check_number
 from ..remedy import Remedy, RemedyError, Spec, register
-from .availability import needs_arrays
+from .availability import needs_arrays, rebuild_reason
 
 
 @register
@@ -93,6 +94,80 @@ class NormalizeInputs(Spec):
 
     def rewrite(self, editor: Any, remedy: Remedy) -> None:
         editor.normalize_inputs(remedy)
+
+
+#: Losses whose value grows with the square of the targets' scale; the others (MAE, Huber, log-cosh) grow with it.
+_SQUARED_LOSSES = ("mse", "mean_squared_error", "MeanSquaredError")
+#: Regression losses the target scaling applies to (a log-scale loss is scale-free already).
+_SCALABLE_LOSSES = (*_SQUARED_LOSSES, "mae", "mean_absolute_error", "MeanAbsoluteError", "huber", "Huber",
+                    "log_cosh", "LogCosh", "logcosh")  # fmt: skip
+
+
+@register
+class ScaleTargets(Spec):
+    """Train on standardized regression targets and turn the predictions back inside the model.
+
+    The rerun appends ``keras.layers.Normalization(invert=True)`` holding the training targets' mean and variance
+    (no trainable weights, so every other layer keeps its starting weights) and weighs the loss by 1 / variance
+    (1 / std for losses that grow linearly), which is exactly training on ``(y - mean) / std``: the network
+    predicts numbers of about 1, the loss and its gradients live on that scale, and predictions and metrics stay
+    in the targets' own units."""
+
+    code = "scale_targets"
+    title = "Standardize the targets"
+    structural = True
+    defaults: ClassVar[dict] = {"target_scale": None}
+
+    def unavailable(self, remedy: Remedy, run: Run | None) -> str | None:
+        reason = needs_arrays(run, "Scaling the targets") or rebuild_reason(run, "Scaling the targets")
+        if reason or run is None or run.model is None:
+            return reason
+        model = run.model
+        if model.output_activation not in (None, "linear"):
+            return (
+                f"The output layer applies {model.output_activation}, which cannot produce standardized targets "
+                "(negative values); make the output linear first."
+            )
+        if model.loss.name not in _SCALABLE_LOSSES:
+            return f"The loss is {model.loss.name}; scaling the targets is offered for MSE, MAE, Huber and log-cosh."
+        return None
+
+    def describe(self, remedy: Remedy) -> str:
+        scale = remedy.params.get("target_scale")
+        head = f"The targets reach a scale of {as_code(float(scale))}. " if isinstance(scale, (int, float)) else ""
+        return head + (
+            "Trains on standardized targets, (y - mean) / std with the training rows' mean and std: the network "
+            "predicts numbers of about 1 and the loss and its gradients live on that scale; a Normalization(invert="
+            "True) layer at the end turns predictions back into your units."
+        )
+
+    def as_code(self, remedy: Remedy) -> str:
+        model = remedy.context.get("model_var", "model")
+        return (
+            "y_mean, y_var = y_train.mean(axis=0), y_train.var(axis=0)  # the training rows only\n"
+            f"{model} = keras.Sequential([*{model}.layers, keras.layers.Normalization(invert=True, mean=y_mean, "
+            "variance=y_var)])\n"
+            f"{model}.compile(optimizer=..., loss=..., loss_weights=1 / y_var.mean())  # the loss of standardized "
+            "targets (1 / y_var.mean() ** 0.5 for MAE or Huber)"
+        )
+
+    def apply(self, plan: Any, remedy: Remedy) -> None:
+        plan.require_arrays("Scaling the targets")
+        y = plan.training_arrays()[1]
+        if not hasattr(y, "shape"):
+            raise RemedyError("Scaling the targets needs one array of targets (a single output).")
+        y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        mean, std = y.mean(axis=0), y.std(axis=0)
+        std = np.where(std > 0, std, 1.0)
+        plan.edits.append(("scale_targets", {"mean": mean, "std": std}))
+        squared = plan.run.model is None or plan.run.model.loss.name in _SQUARED_LOSSES
+        weight = float(1.0 / np.mean(std**2)) if squared else float(1.0 / np.mean(std))
+        plan.compile["loss_weights"] = weight
+        plan.notes.append(
+            f"Targets standardized inside the model (mean {as_code(float(mean.mean()))}, std "
+            f"{as_code(float(std.mean()))}); the logged loss is on the standardized scale (weighted by "
+            f"{as_code(weight)}), the metrics stay in the targets' units."
+        )
 
 
 @register
