@@ -189,7 +189,7 @@ def _lr_too_high(ev: dict, run: Run, s: Any) -> list[Remedy]:
     out = []
     if lr:
         target = min(_usual(run), lr / 10)
-        out.append(Remedy("learning_rate", {"learning_rate": _round_lr(target), "factor": None}))
+        out.append(Remedy("learning_rate", {"learning_rate": _round_lr(target), "factor": None, "measure": True}))
     else:
         out.append(Remedy("learning_rate", {"factor": 0.1}))
     out.append(Remedy("reduce_lr_on_plateau", {"monitor": _monitor(run), "patience": 2}))
@@ -202,7 +202,7 @@ def _lr_too_low(ev: dict, run: Run, s: Any) -> list[Remedy]:
     out = []
     if lr:
         target = max(_usual(run), lr * 10)
-        out.append(Remedy("learning_rate", {"learning_rate": _round_lr(min(target, lr * 100))}))
+        out.append(Remedy("learning_rate", {"learning_rate": _round_lr(min(target, lr * 100)), "measure": True}))
     else:
         out.append(Remedy("learning_rate", {"factor": 10.0}))
     out.append(Remedy("epochs", {"epochs": max(run.fit.epochs * 2, run.fit.epochs + 10)}))

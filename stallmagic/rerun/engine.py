@@ -52,7 +52,7 @@ import numpy as np
 from .._internal.numbers import num
 from ..record import ErrorRecord, Run, Session
 from ..remedies import Remedy, RemedyError
-from . import surgery, training
+from . import lr_range, surgery, training
 from .ledger import LEDGER, ModelSnapshot, final_weights, root_of
 from .plan import Plan
 from .surgery import PreparedModel
@@ -266,6 +266,7 @@ class _RerunJob:
         new: Run | None = None
         try:
             model = self._prepare()
+            self._measure_rate(model)
             self._compile(model)
             self._fit(model)
             new = _recorded(self.session, count)
@@ -302,6 +303,24 @@ class _RerunJob:
         if not self.prepared.rebuilt:
             LEDGER.set_edits(model, [(o, a, old, getattr(o, a)) for o, a, old in self.prepared.undo])
         return model
+
+    def _measure_rate(self, model: Any) -> None:
+        """Run the plan's learning-rate range test (if a remedy asked for one) and train at the rate it chose; the
+        measurement is kept in the remedy's evidence, so its words and its kept code give the measured rate."""
+        search = self.plan.lr_search
+        if not search:
+            return
+        result = lr_range.range_test(model, self.plan, search["center"], search["current"], self.parent.wall_time)
+        surgery.reset_seed_generators(model)
+        self.plan.set_learning_rate(result["chosen"])
+        search["remedy"].evidence["range_test"] = result
+        if result.get("skipped"):
+            self.plan.notes.append(f"No learning-rate range test: {result['skipped']}; trained at the suggested rate.")
+        else:
+            self.plan.notes.append(
+                f"Learning-rate range test: {len(result['rates'])} rates x {result['steps']} steps on "
+                f"{result['rows']} rows in {result['seconds']:.2f} s; chose {result['chosen']:g}."
+            )
 
     def _compile(self, model: Any) -> None:
         """Reset the optimizer of this model's last rerun in place when nothing it was traced with changed (no new

@@ -164,6 +164,8 @@ class Plan:
         edits: Model changes in order, as ``(kind, params)``: ``l2``, ``dropout``, ``he_init``, ``batch_norm``,
             ``width``, ``output``, ``normalize``, ``scale_targets``.
         notes: What the rerun did beyond the obvious (layers re-initialized, callbacks left out), for the record.
+        lr_search: A learning-rate range test to run before the fit (``center``, ``current``, ``remedy``), set by a
+            learning-rate remedy that measures its rate (:mod:`.lr_range`); ``None`` otherwise.
         seed: The seed set before the rerun.
     """
 
@@ -177,6 +179,7 @@ class Plan:
     edits: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     data_changed: bool = False
+    lr_search: dict | None = None
 
     @classmethod
     def from_baseline(cls, base: Baseline) -> Plan:

@@ -21,7 +21,7 @@ OPTIMIZERS = ("Adam", "AdamW", "SGD", "RMSprop", "Nadam")
 class LearningRate(Spec):
     code = "learning_rate"
     title = "Change the learning rate"
-    defaults: ClassVar[dict] = {"learning_rate": None, "factor": None}
+    defaults: ClassVar[dict] = {"learning_rate": None, "factor": None, "measure": False}
 
     def validate(self, params: dict) -> None:
         if params.get("learning_rate") is None and params.get("factor") is None:
@@ -40,12 +40,18 @@ class LearningRate(Spec):
         return None
 
     def new_rate(self, remedy: Remedy, current: float | None) -> float | None:
-        """The rate to train at: the one given, else ``current`` scaled by the factor (``None`` when unknown)."""
+        """The rate to train at: the one a range test measured, else the one given, else ``current`` scaled by the
+        factor (``None`` when unknown)."""
+        measured = (remedy.evidence.get("range_test") or {}).get("chosen") if remedy.params.get("measure") else None
+        if measured is not None:
+            return float(measured)
         if remedy.params.get("learning_rate") is not None:
             return float(remedy.params["learning_rate"])
         return current * float(remedy.params["factor"]) if current is not None else None
 
     def headline(self, remedy: Remedy) -> str:
+        if remedy.params.get("measure"):
+            return "Learning rate, measured"
         if remedy.params.get("learning_rate") is not None:
             return f"Learning rate {as_code(float(remedy.params['learning_rate']))}"
         return f"Learning rate x{as_code(float(remedy.params['factor']))}"
@@ -54,6 +60,24 @@ class LearningRate(Spec):
         old = lr_from_context(remedy)
         new = self.new_rate(remedy, old)
         opt = remedy.context.get("optimizer") or "the optimizer"
+        if remedy.params.get("measure"):
+            test = remedy.evidence.get("range_test")
+            if test and test.get("rates"):
+                tried = ", ".join(
+                    f"{as_code(r)}: {'diverged' if loss is None else as_code(round(loss, 4))}"
+                    for r, loss in zip(test["rates"], test["losses"])
+                )
+                return (
+                    f"Starts {opt} at learning rate {as_code(new)}, measured: from the starting weights, each rate "
+                    f"trained {test['steps']} steps on {test['rows']} training rows (loss after them: {tried}; "
+                    f"{as_code(test['start_loss'])} at the start), and {as_code(new)} brought the loss down most."
+                )
+            base = f"around {as_code(new)}" if new is not None else "around the suggested rate"
+            return (
+                f"Picks {opt}'s learning rate by measuring: a short range test from the starting weights tries rates "
+                f"{base} (a few steps each, at most 5 % of the fit's steps) and trains at the one whose loss falls "
+                "most."
+            )
         if new is None:
             return f"Scales {opt}'s learning rate by {as_code(remedy.params['factor'])}."
         text = f"Starts {opt} at learning rate {as_code(new)}"
@@ -76,10 +100,13 @@ class LearningRate(Spec):
         return f"{model}.compile(optimizer={self._optimizer(remedy)}, {compile_rest(remedy.context)})"
 
     def apply(self, plan: Any, remedy: Remedy) -> None:
-        new = self.new_rate(remedy, plan.learning_rate())
+        current = plan.learning_rate()
+        new = self.new_rate(remedy, current)
         if new is None:
             raise RemedyError("The optimizer's learning rate is not a number here, so it cannot be scaled.")
         plan.set_learning_rate(new)
+        if remedy.params.get("measure") and "range_test" not in remedy.evidence:
+            plan.lr_search = {"center": new, "current": current, "remedy": remedy}
 
     def rewrite(self, editor: Any, remedy: Remedy) -> None:
         new = self.new_rate(remedy, lr_from_context(remedy))
