@@ -290,6 +290,13 @@ class Run:
 
         return rerun(self, remedy, **overrides)
 
+    def repair(self, budget: int = 6, *, seconds: float | None = None, on_attempt: Any = None) -> Any:
+        """Find a fix: try the diagnosis's remedies as fair reruns, keep and stack the ones that help, and stop at
+        the cheap baseline or after ``budget`` reruns. See :func:`stallmagic.rerun.repair`."""
+        from .rerun import repair  # lazy: a facade onto the layer above (see the module docstring)
+
+        return repair(self, budget, seconds=seconds, on_attempt=on_attempt)
+
     def restore(self) -> Run:
         """Put this run's final weights (and its model and compile settings) back into its model.
 

@@ -120,6 +120,9 @@ def _summary(run: Run, s: Signals) -> dict:
         out.update(baseline=probe.val_score, baseline_model=probe.model_name)
     if s.chance_accuracy is not None:
         out["chance_accuracy"] = s.chance_accuracy
+    score = s.network_score  # in the baseline's units (accuracy or R²), whatever the loss's scale
+    if score is not None and math.isfinite(score[1]):
+        out.update(score_name=score[0], score=score[1])
     out["healthy_text"] = _healthy_text(out, accuracy=s.metric.kind == "accuracy")
     return out
 

@@ -10,6 +10,8 @@ The modules, in the order a rerun uses them:
 * :mod:`.ledger`: what the engine keeps in memory between reruns (live models, starting points, final weights,
   edits), with its lifetime; :func:`release` drops a run's share.
 * :mod:`.compare`: :func:`compare` and the :class:`Comparison` rows; :mod:`.sweep`: :func:`sweep` over a grid.
+* :mod:`.repair`: :func:`repair`, "find a fix": remedies tried as reruns, the helpful ones stacked;
+  :mod:`.lr_range`: the learning-rate range test a measured learning-rate remedy runs first.
 
 ``stallmagic.rerun.compare`` and ``stallmagic.rerun.sweep`` name the functions (re-exported below), not the
 modules: import from the modules with ``from stallmagic.rerun.sweep import ...``.
@@ -20,9 +22,10 @@ from __future__ import annotations
 from .compare import Comparison, compare, trained_alike
 from .engine import RerunWarning, rerun, restore
 from .ledger import final_weights, release, root_of
+from .repair import RepairResult, repair
 from .sweep import SweepResult, sweep
 
 __all__ = [
-    "Comparison", "RerunWarning", "SweepResult", "compare", "final_weights", "release", "rerun", "restore",
-    "root_of", "sweep", "trained_alike",
+    "Comparison", "RepairResult", "RerunWarning", "SweepResult", "compare", "final_weights", "release", "repair",
+    "rerun", "restore", "root_of", "sweep", "trained_alike",
 ]  # fmt: skip
