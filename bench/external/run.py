@@ -31,6 +31,8 @@ from bench.external.harness import MARGIN, Mirror, Skip, agree, load_cases, refe
 
 #: Seconds one case (one variant, reruns included) may take before it counts as failed.
 TIMEOUT = 1800
+#: Reruns ``run.repair`` may try per program (repair@auto), the issue's budget.
+AUTO_BUDGET = 6
 #: Confidence bands for the calibration table.
 BANDS = ((0.8, 1.01), (0.65, 0.8), (0.5, 0.65), (0.0, 0.5))
 
@@ -101,7 +103,41 @@ def evaluate(name: str, variant: str, mirrors: str | None, *, repair: bool, seed
     out["status"] = "ok"
     if repair and variant == "buggy" and out["reproduced"]:
         out["reruns"] = _repairs(run, report, score_cb, best, ref)
+        out["auto"] = _auto_repair(run, score_cb, best, ref)
     return out
+
+
+def _repaired(best: float, base: float, ref: float) -> bool:
+    """Within MARGIN of the reference, or at least half of the gap closed."""
+    gap = ref - base
+    return math.isfinite(best) and (best >= ref - MARGIN or (math.isfinite(gap) and best - base >= gap / 2))
+
+
+def _scores_of(run, score_cb) -> float:
+    """The best score the benchmark's callback recorded during ``run``'s fit (the rerun's own fresh copy)."""
+    call = run.fit_call or {}
+    callbacks = (call.get("kwargs") or {}).get("callbacks") or []
+    mine = [cb for cb in callbacks if isinstance(cb, type(score_cb))]
+    return _best(mine[-1].scores) if mine else math.nan
+
+
+def _auto_repair(run, score_cb, base: float, ref: float) -> dict:
+    """``run.repair(budget=AUTO_BUDGET)`` (find a fix): did its best run repair the program?"""
+    base = base if math.isfinite(base) else -math.inf
+    start = time.perf_counter()
+    try:
+        result = run.repair(budget=AUTO_BUDGET)
+    except Exception as exc:
+        return {"status": f"raised {type(exc).__name__}: {exc}"[:300]}
+    best = _scores_of(result.best, score_cb) if result.best is not run else base
+    return {
+        "status": result.stopped,
+        "attempts": [a.remedy.code for a in result.attempts],
+        "chain": [r.code for r in result.chain],
+        "best": best,
+        "repaired": bool(_repaired(best, base, ref)),
+        "seconds": round(time.perf_counter() - start, 1),
+    }
 
 
 def _repairs(run, report, score_cb, base: float, ref: float) -> list[dict]:
@@ -124,8 +160,7 @@ def _repairs(run, report, score_cb, base: float, ref: float) -> list[dict]:
             continue
         scores = type(score_cb).history[before] if len(type(score_cb).history) > before else []
         best = _best(scores)
-        gap = ref - base
-        repaired = math.isfinite(best) and (best >= ref - MARGIN or (math.isfinite(gap) and best - base >= gap / 2))
+        repaired = _repaired(best, base, ref)
         unchanged = trained_alike(run, new)  # the remedy ran and the training did not change
         reruns.append({**row, "status": new.end, "best": best, "repaired": bool(repaired), "unchanged": unchanged})
     return reruns
@@ -173,6 +208,11 @@ def _print_row(r: dict) -> None:
         flush=True,
     )
     print(f"{'':<40} findings: {_fmt_findings(r['findings'], r['expected'])}", flush=True)
+    auto = r.get("auto")
+    if auto:
+        detail = f"best {auto['best']:.3f}, repaired={auto['repaired']}" if "best" in auto else ""
+        print(f"{'':<40} repair@auto: {' + '.join(auto.get('chain') or []) or 'nothing kept'} "
+              f"(tried {', '.join(auto.get('attempts') or []) or 'nothing'}; {auto['status']}) {detail}", flush=True)
     for rr in r.get("reruns", []):
         result = f"best {rr['best']:.3f}, repaired={rr['repaired']}" if "best" in rr else rr["status"]
         if rr.get("unchanged"):
@@ -205,6 +245,8 @@ def summarize(rows: list[dict]) -> dict:
     alarms = sum(1 for r in controls if alerts(r))
     repaired1 = sum(1 for r in counted if any(x.get("repaired") for x in r.get("reruns", [])[:1] if x["rank"] == 1))
     repaired3 = sum(1 for r in counted if any(x.get("repaired") for x in r.get("reruns", [])))
+    repaired_auto = sum(1 for r in counted if (r.get("auto") or {}).get("repaired"))
+    auto_reruns = [len((r.get("auto") or {}).get("attempts", [])) for r in counted if r.get("auto")]
     tried = [x for r in counted for x in r.get("reruns", []) if x.get("remedy")]
     per_remedy: dict[str, list[int]] = {}
     for x in tried:
@@ -239,6 +281,8 @@ def summarize(rows: list[dict]) -> dict:
         "stuck_controls": [(r["case"], alerts(r)[:2]) for r in stuck_controls],
         "all_correct_quiet": (sum(1 for r in ran if not alerts(r)), len(ran)),
         "repair1": repaired1,
+        "repair_auto": repaired_auto,
+        "auto_reruns_median": statistics.median(auto_reruns) if auto_reruns else math.nan,
         "reruns_tried": len(tried),
         "reruns_unchanged": [(x["remedy"]) for x in tried if x.get("unchanged")],
         "reruns_failed": [x["remedy"] for x in tried if "best" not in x or x.get("status") in ("error", "nan")],
@@ -273,6 +317,8 @@ def print_summary(s: dict, *, repair: bool) -> None:
     if repair:
         print(f"repair@1:   {_pct(s['repair1'], n)}")
         print(f"repair@3:   {_pct(s['repair3'], n)}")
+        print(f"repair@auto (run.repair, at most {AUTO_BUDGET} reruns): {_pct(s['repair_auto'], n)}; "
+              f"reruns per program: median {s['auto_reruns_median']}")
         print(f"reruns that left the training unchanged: {len(s['reruns_unchanged'])} of {s['reruns_tried']}"
               + (f" ({', '.join(s['reruns_unchanged'])})" if s["reruns_unchanged"] else ""))
         print(f"reruns that raised, ended in an error or NaN: {len(s['reruns_failed'])} of {s['reruns_tried']}"

@@ -55,13 +55,29 @@ def suggest(finding: Any, run: Run, signals: Any = None) -> list[Remedy]:
         remedy.finding_code = finding.code
         remedy.context = {**ctx, **remedy.context}
         if remedy.kind == "rerun" and remedy.disabled_reason is None:
-            remedy.disabled_reason = remedy.spec.unavailable(remedy, run)
+            remedy.disabled_reason = remedy.spec.unavailable(remedy, run) or _blocked_by_output(remedy, run)
         out.append(remedy)
     rank = {True: 0, False: 1}
     out.sort(key=lambda r: rank[r.enabled or r.kind == "advice"])  # stable: keeps the order of promise
     if not any(r.enabled or r.kind == "advice" for r in out):
         out.insert(0, _fallback_advice(finding))  # the finding's own advice, ahead of what cannot apply here
     return out
+
+
+def _blocked_by_output(remedy: Remedy, run: Run) -> str | None:
+    """Why no change but the output's can help this run: a softmax over a single unit outputs the constant 1.0
+    whatever the weights, so the predictions and every metric computed from them stay exactly as they are.
+    (With most losses nothing trains at all; TensorFlow's binary cross-entropy reads the softmax's logits and
+    moves the weights, but the output stays 1.0.)"""
+    model = run.model
+    if model is None or remedy.code == "fix_loss":
+        return None
+    if model.output_activation == "softmax" and model.output_units == 1:
+        return (
+            "The output is a softmax over one unit, which predicts the constant 1.0 whatever the weights, so this "
+            "change cannot move the predictions or the accuracy; fix the output layer first."
+        )
+    return None
 
 
 def _fallback_advice(finding: Any) -> Remedy:

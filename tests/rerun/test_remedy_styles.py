@@ -200,3 +200,31 @@ def test_class_weight_is_disabled_for_labels_per_step(seed):
     finding = Finding("class_imbalance", "Imbalanced", "", {"majority_share": 0.8, "minority_classes": [2]}, 0.9)
     offered = [r for r in suggest(finding, run) if r.code == "class_weight"]
     assert all(r.disabled_reason for r in offered)
+
+
+@pytest.mark.parametrize("loss", ["mse", "binary_crossentropy"])
+def test_with_a_softmax_on_one_unit_only_the_output_fix_is_offered(cancer, loss, seed):
+    """Softmax over one unit predicts the constant 1.0: every other remedy is offered disabled with the reason,
+    and indeed a rerun with one of them predicts exactly as before (MSE: nothing trains at all; TensorFlow's
+    binary cross-entropy reads the softmax's logits and moves the weights, but the output stays 1.0)."""
+    x, y = cancer
+    model = keras.Sequential(
+        [keras.Input((30,)), L.Dense(16), L.Activation("relu"), L.Dense(1), L.Activation("softmax")]
+    )
+    model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with stallmagic.capture() as session:
+            model.fit(x, y.astype("float32"), validation_split=0.25, epochs=3, verbose=0)
+    run = session.runs[-1]
+    report = run.diagnose()
+    assert report.findings[0].code == "loss_mismatch"
+    assert report.findings[0].remedies[0].code == "fix_loss" and report.findings[0].remedies[0].enabled
+    others = [r for f in report.findings[1:] for r in f.remedies if r.kind == "rerun"]
+    assert others and all("softmax over one unit" in (r.disabled_reason or "") for r in others)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        new = run.rerun(Remedy("learning_rate", {"factor": 10.0}))
+    assert new.logs["val_accuracy"] == run.logs["val_accuracy"]
+    if loss == "mse":
+        assert trained_alike(run, new)
