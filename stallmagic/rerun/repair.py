@@ -104,13 +104,14 @@ def _key(remedy: Remedy) -> tuple:
 
 
 def candidates(report: Any) -> list[Remedy]:
-    """The first remedy a rerun can apply of each finding, alerts first, in the report's order."""
-    out = []
+    """The remedies to try, in order: the first one a rerun can apply of each finding (alerts first, in the
+    report's order), then the second of each, and so on; a cause whose first remedy did not help gets its next
+    chance after every cause has had its first."""
     ordered = [f for f in report.findings if f.alert] + [f for f in report.findings if not f.alert]
-    for finding in ordered:
-        remedy = next((r for r in finding.remedies if r.enabled), None)
-        if remedy is not None:
-            out.append(remedy)
+    options = [[r for r in finding.remedies if r.enabled] for finding in ordered]
+    out = []
+    for rank in range(max((len(o) for o in options), default=0)):
+        out.extend(o[rank] for o in options if rank < len(o))
     return out
 
 

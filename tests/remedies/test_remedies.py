@@ -333,3 +333,14 @@ def test_fix_loss_reaches_the_compiled_loss_and_the_output_layer(digits_run):
     remedy = Remedy("fix_loss", {"loss": "sparse_categorical_crossentropy", "output_units": 12})
     new, _, model = rerun(digits_run, remedy)
     assert model.layers[-1].units == 12 and new.extras["rerun"]["fresh_layers"] == ["out"]
+
+
+@pytest.mark.parametrize(("loss", "activation"), [("mse", "linear"), ("binary_crossentropy", "sigmoid")])
+def test_softmax_on_one_unit_is_fixed_with_the_output_the_task_needs(loss, activation):
+    """A regression whose one output unit is a softmax keeps its loss and gets a linear output (a sigmoid, the
+    classifier's fix, could not reach its targets either)."""
+    run = record_run()
+    ev = {"check": "softmax_on_one_unit", "loss": loss, "output_activation": "softmax", "output_units": 1}
+    fix = next(r for r in suggest(Finding("loss_mismatch", "t", "x.", ev, 0.9), run, None) if r.code == "fix_loss")
+    assert fix.params["output_activation"] == activation
+    assert fix.params["loss"] == (loss if loss == "mse" else "binary_crossentropy")
