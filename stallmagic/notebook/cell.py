@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import rerun as engine
 from ..record import Run, Session
+from ..rerun.repair import BUDGET as REPAIR_BUDGET
 
 #: The optimizer search behind the panel's sweep button and ``%stall sweep`` (the seed's Example 3).
 SWEEP_GRID: dict[str, list] = {"optimizer": ["adam", "rmsprop", "sgd"], "learning_rate": [1e-3, 1e-2]}
@@ -43,6 +44,7 @@ class CellRuns:
         self.selected: Run | None = None
         self.kept: Run | None = None
         self.sweep_result: Any = None
+        self.repair_result: Any = None
         self.problems: list[str] = []  # what went wrong inside stallmagic (never the user's code)
         self.released = False
 
@@ -124,6 +126,21 @@ class CellRuns:
             self.diagnose(new)
         self.selected = new
         return new
+
+    def repair(self, run: Run, *, budget: int = REPAIR_BUDGET, on_attempt: Callable[..., Any] | None = None) -> Any:
+        """Find a fix for ``run`` (``run.repair``): its reruns join the cell's runs, the best one is selected and
+        diagnosed; the result is kept as ``repair_result``."""
+        if self.released:
+            raise RuntimeError("This cell's models and data were released to save memory; run the cell again.")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = run.repair(budget, on_attempt=on_attempt)
+        for attempt in result.attempts:
+            if attempt.run is not None and attempt.run not in self.session.runs:
+                self.session.runs.append(attempt.run)
+        self.selected = result.best
+        self.repair_result = result
+        return result
 
     def keep_source(self, run: Run) -> str:
         """The cell as it would be with ``run``'s fixes written in (each remedy of its chain, in order)."""

@@ -28,7 +28,7 @@ from ..render import html
 from ..render.export import safe_filename
 from ..render.plot import PALETTE, curves, figure_png, gap_state, svg
 from ..render.table import comparison_rows
-from .cell import CellRuns
+from .cell import REPAIR_BUDGET, CellRuns
 from .throttle import Throttle
 
 #: Findings shown in full; the rest are listed by title.
@@ -151,7 +151,7 @@ class Panel:
         self.runs_box.add_class("stallmagic-runs-box")
 
     def _build_actions(self) -> None:
-        """The buttons for the whole cell: sweep the optimizers, export the report."""
+        """The buttons for the whole cell: find a fix, sweep the optimizers, export the report."""
         w = self._w
         self.sweep_button = w.Button(description="Sweep optimizers", icon="search", layout=w.Layout(width="auto"))
         self.sweep_button.add_class("stallmagic-sweep")
@@ -159,7 +159,12 @@ class Panel:
         self.export_button = w.Button(description="Export report", icon="download", layout=w.Layout(width="auto"))
         self.export_button.add_class("stallmagic-export")
         self.export_button.on_click(lambda b: self._act(b, "Exporting the report", self._export))
-        self.actions = w.HBox([self.sweep_button, self.export_button], layout=w.Layout(display="none"))
+        self.repair_button = w.Button(description="Find a fix", icon="magic", layout=w.Layout(width="auto"))
+        self.repair_button.add_class("stallmagic-repair")
+        self.repair_button.on_click(lambda b: self._act(b, "Finding a fix", self._repair))
+        self.actions = w.HBox(
+            [self.repair_button, self.sweep_button, self.export_button], layout=w.Layout(display="none")
+        )
 
     # ------------------------------------------------------------------ display
 
@@ -278,6 +283,11 @@ class Panel:
             self.sweep_button.tooltip = (
                 f"Rerun {selected.label} with Adam, RMSprop and SGD at learning rates 1e-3 and 1e-2 (6 trainings, "
                 f"about {html.duration(estimate)}) and rank them. Interrupt the kernel to stop; finished ones are kept."
+            )
+            self.repair_button.tooltip = (
+                f"Try the findings' remedies on {selected.label} as reruns, keep and stack the ones that help, and "
+                f"stop at the quick baseline (at most {REPAIR_BUDGET} trainings, about {html.duration(estimate)}). "
+                "Interrupt the kernel to stop; finished reruns are kept."
             )
         self._set_enabled(not self.busy and not self.detached)
 
@@ -475,6 +485,26 @@ class Panel:
             children.append(button)
         self.sweep_box.children = children
 
+    def _repair(self) -> None:
+        run = self._picked()
+        self.rerunning = (run, "Find a fix")
+
+        def progress(attempt: Any, so_far: Any) -> None:
+            kept = " + ".join(r.title for r in so_far.chain) or "nothing yet"
+            self.message.value = html.note(f"Find a fix: {len(so_far.attempts)}/{REPAIR_BUDGET} reruns; kept: {kept}…")
+            self.refresh_runs()
+
+        try:
+            result = self.cell.repair(run, on_attempt=progress)
+        finally:
+            self.rerunning = None
+        self.sweep_box.children = [self._w.HTML(html.repair_result_html(result))]
+
+    def refresh_runs(self) -> None:
+        """Redraw the runs table only (between the reruns of a longer action)."""
+        runs = [r for r in self.cell.runs if r.epochs or r.finished]
+        self._render_runs(runs, self.cell.selected if self.cell.selected in runs else None)
+
     def _export(self) -> None:
         name = self.cell.label or (self.cell.runs[0].label if self.cell.runs else "run")
         path = Path.cwd() / f"stallmagic-{safe_filename(name)}.html"
@@ -484,7 +514,7 @@ class Panel:
     # ------------------------------------------------------------------ state
 
     def _buttons(self) -> list[Any]:
-        out = [self.keep_button, self.restore_button, self.sweep_button, self.export_button]
+        out = [self.keep_button, self.restore_button, self.repair_button, self.sweep_button, self.export_button]
         out += list(self.rerun_buttons.values())
         out += [c for c in self.sweep_box.children if isinstance(c, self._w.Button)]
         return out

@@ -222,6 +222,17 @@ def sweep_result_html(result: Any) -> str:
     return f'<pre class="stallmagic-sweep-result">{esc(result)}</pre>'
 
 
+def repair_result_html(result: Any) -> str:
+    """What "Find a fix" did, as the panel shows it (the result's text, escaped)."""
+    if getattr(result, "helped", False):
+        head = "Found a fix"
+    elif getattr(result, "reached", False) and not getattr(result, "attempts", None):
+        head = "Nothing to repair"
+    else:
+        head = "No fix found"
+    return f'<b>{head}</b><pre class="stallmagic-repair-result">{esc(result)}</pre>'
+
+
 def sweep_section_html(result: Any) -> str:
     """A sweep's ranking as a section of the exported page."""
     return f"<h2>Sweep</h2><pre>{esc(result)}</pre>"

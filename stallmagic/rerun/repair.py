@@ -73,6 +73,11 @@ class RepairResult:
         return bool(self.chain)
 
     def __str__(self) -> str:
+        if not self.attempts and self.reached:
+            return (
+                f"{self.start.label} already reaches the quick baseline (score {_fmt(self.start_score)}, baseline "
+                f"{_fmt(self.target)}): nothing to repair."
+            )
         lines = [f"repair of {self.start.label}: {self.stopped}, {len(self.attempts)} rerun(s)"]
         for a in self.attempts:
             score = "-" if a.score is None else f"{a.score:.3g}"

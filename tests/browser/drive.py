@@ -152,6 +152,12 @@ def steps(page, base: str, token: str, notebook: str, hostile: str, shots: Path,
         texts = inputs.all_inner_texts()
         out["kept_cell"] = next((t for t in texts if t.startswith("%%diagnose_fit") and "EarlyStopping" in t), "")
 
+    # "Find a fix" on the picked run: its verdict (a fix, nothing to repair, or no fix) appears in the panel
+    nb.locator("button.stallmagic-repair").first.click()
+    nb.locator(".stallmagic-repair-result").first.wait_for(timeout=240_000)
+    out["repair_text"] = nb.locator(".stallmagic-repair-result").first.inner_text()
+    out["repair_panel_text"] = panel.inner_text()
+
     nb = open_notebook(page, base, token, hostile)
     run_all(page, nb)
     # the visible status: the hidden live line may carry the same words when its last redraw came after the error

@@ -165,6 +165,7 @@ def test_panel_in_jupyterlab(lab):
     assert "%%diagnose_fit" in seen["kept_code"]
     assert "EarlyStopping" in seen["kept_cell"], seen["kept_cell"]  # %stall keep put the fix into a cell
     assert seen["live_seen"], seen.get("live_error")
+    assert seen["repair_text"] and "failed" not in seen["repair_panel_text"], seen["repair_panel_text"]
 
     assert seen["dialogs"] == []  # no alert(1) ran
     assert seen["hostile_img_elements"] == 0

@@ -446,6 +446,29 @@ def test_sweep_button_ranks_optimizers_in_the_panel(ip, digits_model, display):
     assert len(panel.cell.runs) == runs_before  # the sweep's trainings live in their own session
 
 
+def test_find_a_fix_button_repairs_a_run_and_selects_the_best(ip, digits_model, display):
+    display("widgets")
+    run_ok(
+        ip,
+        "%%diagnose_fit\nm = small_model()\nm.compile(optimizer=keras.optimizers.SGD(3.0), "
+        "loss='sparse_categorical_crossentropy', metrics=['accuracy'])\n"
+        "m.fit(x_digits[:600], y_digits[:600], validation_split=0.25, epochs=4, verbose=0)\n",
+    )
+    panel = magics(ip).views[-1]
+    start = panel.cell.runs[0]
+    assert max(start.logs["val_accuracy"]) < 0.5
+    panel.repair_button.click()
+    assert "failed" not in panel.message.value, panel.message.value
+    result = panel.cell.repair_result
+    assert result.helped and panel.cell.selected is result.best and result.best in panel.cell.runs
+    assert "Found a fix" in widget_html(panel.sweep_box)
+    assert max(result.best.logs["val_accuracy"]) > 0.8
+    assert not panel.keep_button.disabled  # the best run's chain is kept as code in one step
+    kept = panel.cell.keep_source(result.best)
+    compile(kept.split("\n", 1)[1], "<kept>", "exec")
+    assert "SGD(3.0)" not in kept
+
+
 def test_a_click_queued_during_an_action_is_ignored(ip, digits_model, display, monkeypatch):
     display("widgets")
     run_ok(ip, "%%diagnose_fit\nm = small_model()\nm.fit(x_digits[:200], y_digits[:200], epochs=1, verbose=0)\n")
