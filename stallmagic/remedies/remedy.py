@@ -141,8 +141,11 @@ class Remedy:
         return self.spec.structural
 
     def describe(self) -> str:
-        """One sentence: what the change does and why it helps."""
-        return self.spec.describe(self)
+        """One sentence: what the change does and why it helps; then what its value is based on, where a builder
+        chose it (``evidence["basis"]``)."""
+        text = self.spec.describe(self)
+        basis = self.evidence.get("basis") if isinstance(self.evidence, Mapping) else None
+        return f"{text} Why this value: {basis}." if basis else text
 
     def as_code(self) -> str:
         """The exact code a user writes to keep this change (``...`` stands for the arguments left as they are)."""

@@ -141,7 +141,9 @@ def _regularizers(run: Run) -> tuple[float | None, float]:
 
 
 def _early_stopping(run: Run) -> Remedy:
-    return Remedy("early_stopping", {"monitor": _monitor(run), "patience": _patience(run)})
+    patience = _patience(run)
+    basis = f"patience {patience}: about a tenth of the {run.fit.epochs_asked} epochs asked, plus 2, kept within 3-10"
+    return Remedy("early_stopping", {"monitor": _monitor(run), "patience": patience}, evidence={"basis": basis})
 
 
 def _class_weight_params(run: Run, signals: Any) -> dict:
@@ -179,8 +181,18 @@ def _overfitting(ev: dict, run: Run, s: Any) -> list[Remedy]:
     l2, dropout = _regularizers(run)
     gap = finite_or_none(ev.get("train_minus_val")) or 0.0
     out = [_early_stopping(run)]
-    out.append(Remedy("dropout", {"rate": round(min(0.6, dropout + 0.2), 2) if dropout else 0.3}))
-    out.append(Remedy("l2", {"factor": max(1e-3 if gap > 0.15 else 1e-4, (l2 or 0.0) * 10)}))
+    rate = round(min(0.6, dropout + 0.2), 2) if dropout else 0.3
+    basis = (
+        f"rate {rate}: 0.2 above the model's own {dropout:g}, at most 0.6"
+        if dropout
+        else "rate 0.3: the usual first try for a network without dropout"
+    )
+    out.append(Remedy("dropout", {"rate": rate}, evidence={"basis": basis}))
+    factor = max(1e-3 if gap > 0.15 else 1e-4, (l2 or 0.0) * 10)
+    usual = "1e-3 for a train/validation gap above 0.15" if gap > 0.15 else "1e-4, the usual first try"
+    own = l2 and factor == l2 * 10
+    basis = f"factor {factor:g}: " + (f"ten times the model's own {l2:g}" if own else usual)
+    out.append(Remedy("l2", {"factor": factor}, evidence={"basis": basis}))
     params = run.model.trainable_params if run.model is not None else None
     if params and run.fit.n_train and params / run.fit.n_train > 10:
         out.append(Remedy("smaller_model", {"factor": 0.5}))
@@ -229,10 +241,13 @@ def _batch_size(ev: dict, run: Run, s: Any) -> list[Remedy]:
     bs = finite_or_none(ev.get("batch_size")) or run.fit.batch_size
     n = finite_or_none(ev.get("n_train")) or run.fit.n_train
     if bs is not None and bs <= 4:
-        new = 32
+        new, basis = 32, f"batch 32: the usual size, instead of {int(bs)} rows whose gradients are mostly noise"
+    elif not n:
+        new, basis = 32, "batch 32: the usual size"
     else:
-        new = 32 if not n else int(min(128, max(16, 2 ** round(math.log2(max(16.0, n / 50))))))
-    return [Remedy("batch_size", {"batch_size": int(new)})]
+        new = int(min(128, max(16, 2 ** round(math.log2(max(16.0, n / 50))))))
+        basis = f"batch {new}: the power of two nearest {int(n):,} training rows / 50 (about 50 steps an epoch), 16-128"
+    return [Remedy("batch_size", {"batch_size": int(new)}, evidence={"basis": basis})]
 
 
 def _optimizer_choice(ev: dict, run: Run, s: Any) -> list[Remedy]:

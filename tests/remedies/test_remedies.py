@@ -344,3 +344,13 @@ def test_softmax_on_one_unit_is_fixed_with_the_output_the_task_needs(loss, activ
     fix = next(r for r in suggest(Finding("loss_mismatch", "t", "x.", ev, 0.9), run, None) if r.code == "fix_loss")
     assert fix.params["output_activation"] == activation
     assert fix.params["loss"] == (loss if loss == "mse" else "binary_crossentropy")
+
+
+def test_tuned_values_say_what_they_are_based_on():
+    run = record_run(epochs=40)
+    overfit = {r.code: r for r in suggest(finding("overfitting"), run, None)}
+    assert "patience 6: about a tenth of the 40 epochs" in overfit["early_stopping"].describe()
+    assert "rate 0.3" in overfit["dropout"].describe() and "Why this value" in overfit["l2"].describe()
+    batch = suggest(finding("batch_size"), run, None)[0]
+    assert batch.code == "batch_size" and "400 training rows / 50" in batch.describe()
+    assert all(r.describe().endswith(".") for r in [*overfit.values(), batch])

@@ -72,12 +72,18 @@ class LearningRate(Spec):
                     f"trained {test['steps']} steps on {test['rows']} training rows (loss after them: {tried}; "
                     f"{as_code(test['start_loss'])} at the start), and {as_code(new)} brought the loss down most."
                 )
-            base = f"around {as_code(new)}" if new is not None else "around the suggested rate"
-            return (
-                f"Picks {opt}'s learning rate by measuring: a short range test from the starting weights tries rates "
-                f"{base} (a few steps each, at most 5 % of the fit's steps) and trains at the one whose loss falls "
-                "most."
+            around = f"around {as_code(new)}" if new is not None else "around the suggested rate"
+            text = (
+                f"Starts {opt} at a learning rate measured by a short range test from the starting weights (rates "
+                f"{around}, a few steps each, at most 5 % of the fit's steps; the one whose loss falls most)"
             )
+            if old:
+                text += f" instead of {as_code(old)}"
+            if old and new is not None and new < old:
+                return text + ": smaller steps stop overshooting the minimum, so the loss can settle."
+            if old and new is not None and new > old:
+                return text + ": larger steps get to a good minimum within the epochs you train."
+            return text + "."
         if new is None:
             return f"Scales {opt}'s learning rate by {as_code(remedy.params['factor'])}."
         text = f"Starts {opt} at learning rate {as_code(new)}"
