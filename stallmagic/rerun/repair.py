@@ -4,8 +4,10 @@ run reaches the cheap baseline or the budget is spent.
 One remedy rarely un-stalls a program that carries two faults (unscaled inputs *and* a wrong loss). :func:`repair`
 does what a careful practitioner does by hand: rerun the first remedy of the most likely cause; if the score
 improves, keep it and diagnose the improved run again (its new findings come first); if not, try the next cause's
-remedy; stop when the network reaches the quick baseline the diagnosis measured (within :data:`REACHED`), when
-``budget`` reruns (or ``seconds``) are spent, or when nothing is left to try. Every rerun stays in the session, so
+remedy; stop when the network reaches the quick baseline the diagnosis measured (within :data:`REACHED`) after a kept
+remedy, when ``budget`` reruns (or ``seconds``) are spent, or when nothing is left to try. A run that already
+scores like the baseline but still has alerts (a curve still rising, an oscillating loss) gets its remedies tried
+all the same: the quick baseline is a floor, not a ceiling. Every rerun stays in the session, so
 the runs table compares them, and the best run's chain of remedies is what "Keep this fix" writes, in one step.
 
 Scores are the diagnosis's own (``report.summary["score"]``: the best validation accuracy, or the validation R²
@@ -150,8 +152,10 @@ def repair(
     while True:
         target, best = result.target, result.best_score
         if target is not None and best is not None and best >= target - REACHED:
-            result.reached, result.stopped = True, "reached the baseline"
-            break
+            result.reached = True
+            if result.chain or report.healthy:  # a flagged run at the baseline still gets its remedies tried
+                result.stopped = "reached the baseline"
+                break
         queue = [r for r in queue if _key(r) not in tried]
         if not queue:
             result.stopped = "nothing left to try"

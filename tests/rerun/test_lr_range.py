@@ -17,6 +17,7 @@ def test_candidates_stay_on_the_side_of_the_current_rate_the_finding_points_to()
     assert down == [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1]
     assert all(r < 0.05 for r in candidates(0.01, current=0.05))
     assert all(r > 1e-5 for r in candidates(1e-3, current=1e-5)) and min(candidates(1e-3, current=1e-5)) > 1e-5
+    assert 0.001 not in candidates(1e-4, current=0.0010000000474974513)  # the current rate, read as a float32
 
 
 def test_choose_takes_the_lowest_loss_and_steps_back_from_the_edge_of_divergence():

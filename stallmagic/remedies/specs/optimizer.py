@@ -75,7 +75,7 @@ class LearningRate(Spec):
             around = f"around {as_code(new)}" if new is not None else "around the suggested rate"
             text = (
                 f"Starts {opt} at a learning rate measured by a short range test from the starting weights (rates "
-                f"{around}, a few steps each, at most 5 % of the fit's steps; the one whose loss falls most)"
+                f"{around}, a few steps each on a sample of the training rows; the one whose loss falls most)"
             )
             if old:
                 text += f" instead of {as_code(old)}"
