@@ -269,9 +269,9 @@ def _loss_mismatch(ev: dict, run: Run, s: Any) -> list[Remedy]:
     fmt, k = ev.get("label_format"), ev.get("n_classes")
     sparse_or_onehot = "categorical_crossentropy" if fmt == "onehot" else "sparse_categorical_crossentropy"
     fixes: dict[str, dict | None] = {
-        "softmax_on_one_unit": (  # a regression keeps its loss and gets a linear output; a classifier, sigmoid
+        "softmax_on_one_unit": (  # continuous targets keep their loss with a linear output; classes get sigmoid
             {"loss": loss, "output_activation": "linear"}
-            if loss in REGRESSION_LOSSES
+            if fmt == "continuous" or (fmt is None and loss in REGRESSION_LOSSES)
             else {"loss": "binary_crossentropy", "output_activation": "sigmoid"}
         ),
         "logits_on_probabilities": {"loss": loss, "from_logits": False},

@@ -335,15 +335,22 @@ def test_fix_loss_reaches_the_compiled_loss_and_the_output_layer(digits_run):
     assert model.layers[-1].units == 12 and new.extras["rerun"]["fresh_layers"] == ["out"]
 
 
-@pytest.mark.parametrize(("loss", "activation"), [("mse", "linear"), ("binary_crossentropy", "sigmoid")])
-def test_softmax_on_one_unit_is_fixed_with_the_output_the_task_needs(loss, activation):
-    """A regression whose one output unit is a softmax keeps its loss and gets a linear output (a sigmoid, the
-    classifier's fix, could not reach its targets either)."""
+@pytest.mark.parametrize(
+    ("loss", "fmt", "activation", "fixed_loss"),
+    [
+        ("mse", "continuous", "linear", "mse"),
+        ("mse", "sparse", "sigmoid", "binary_crossentropy"),  # MSE on 0/1 classes: the loss is part of the fault
+        ("binary_crossentropy", "sparse", "sigmoid", "binary_crossentropy"),
+    ],
+)
+def test_softmax_on_one_unit_is_fixed_with_the_output_the_targets_need(loss, fmt, activation, fixed_loss):
+    """Continuous targets whose one output unit is a softmax keep their loss and get a linear output (a sigmoid
+    could not reach them); classes get a sigmoid and binary cross-entropy, whatever loss the program used."""
     run = record_run()
-    ev = {"check": "softmax_on_one_unit", "loss": loss, "output_activation": "softmax", "output_units": 1}
+    ev = {"check": "softmax_on_one_unit", "loss": loss, "output_activation": "softmax", "output_units": 1,
+          "label_format": fmt}  # fmt: skip
     fix = next(r for r in suggest(Finding("loss_mismatch", "t", "x.", ev, 0.9), run, None) if r.code == "fix_loss")
-    assert fix.params["output_activation"] == activation
-    assert fix.params["loss"] == (loss if loss == "mse" else "binary_crossentropy")
+    assert fix.params["output_activation"] == activation and fix.params["loss"] == fixed_loss
 
 
 def test_tuned_values_say_what_they_are_based_on():
