@@ -337,24 +337,33 @@ def markdown(rows: list[dict]) -> str:
     reran = any(r.get("reruns") for r in rows)
     lines = [
         "| case | labels | best / reference | first three findings |"
-        + (" reruns (first remedy of findings 1-3) |" if reran else ""),
-        "|---|---|---|---|" + ("---|" if reran else ""),
+        + (" reruns (first remedy of findings 1-3) | find a fix (`run.repair`) |" if reran else ""),
+        "|---|---|---|---|" + ("---|---|" if reran else ""),
     ]
     for r in rows:
         name = f"`{r['case']}`" + (" (correct)" if r["variant"] == "correct" else "")
         if r["status"] != "ok":
             reason = r.get("reason", "").strip().splitlines()[-1][:110] if r.get("reason") else ""
-            tail = " | |" + (" |" if reran else "")
+            tail = " | |" + (" | |" if reran else "")
             lines.append(f"| {name} | {'+'.join(r.get('labels', []))} | {r['status']}: {reason}{tail}")
             continue
         score = f"{r['best']:.3f} / {r['reference']:.3f}" + ("" if r["reproduced"] else " (not reproduced)")
         reruns = ", ".join(
-            f"{x['remedy']} {'✓' if x.get('repaired') else '✗'}" if "best" in x else f"{x['remedy'] or '-'} (none)"
+            f"{x['remedy']} {'✓' if x.get('repaired') else '✗'}" + (" (unchanged)" if x.get("unchanged") else "")
+            if "best" in x
+            else f"{x['remedy'] or '-'} (none)"
             for x in r.get("reruns", [])
+        )
+        auto = r.get("auto") or {}
+        found = (
+            f"{' + '.join(auto.get('chain') or []) or 'nothing kept'}: {auto['best']:.3f} "
+            f"{'✓' if auto.get('repaired') else '✗'} ({len(auto.get('attempts') or [])} reruns)"
+            if "best" in auto
+            else auto.get("status", "")
         )
         lines.append(
             f"| {name} | {'+'.join(r['labels'])} | {score} | {_fmt_findings(r['findings'], r['expected'], ' ✓')} |"
-            + (f" {reruns} |" if reran else "")
+            + (f" {reruns} | {found} |" if reran else "")
         )
     return "\n".join(lines) + "\n"
 
