@@ -132,6 +132,11 @@ class Remedy:
         return spec_for(self.code)
 
     @property
+    def key(self) -> tuple:
+        """What tells two remedies apart: the code and the parameters (the same change offered twice is one)."""
+        return self.code, repr(sorted(self.params.items(), key=lambda kv: kv[0]))
+
+    @property
     def enabled(self) -> bool:
         """True when a rerun can apply it here (a ``rerun`` remedy with no ``disabled_reason``)."""
         return self.kind == "rerun" and self.disabled_reason is None

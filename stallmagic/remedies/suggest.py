@@ -48,10 +48,9 @@ def suggest(finding: Any, run: Run, signals: Any = None) -> list[Remedy]:
     out: list[Remedy] = []
     seen: set = set()
     for remedy in remedies:
-        key = (remedy.code, repr(sorted(remedy.params.items(), key=lambda kv: kv[0])))
-        if key in seen:
+        if remedy.key in seen:
             continue
-        seen.add(key)
+        seen.add(remedy.key)
         remedy.finding_code = finding.code
         remedy.context = {**ctx, **remedy.context}
         if remedy.kind == "rerun" and remedy.disabled_reason is None:

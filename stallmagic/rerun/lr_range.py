@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from .._internal.nested import flatten
+from ..remedies.arrays import take_rows
 from .plan import Plan
 
 #: The candidates, as multiples of the remedy's suggested rate (half-decade steps).
@@ -44,20 +46,10 @@ def candidates(center: float, current: float | None) -> list[float]:
     return rates or [center]
 
 
-def _rows(data: Any, idx: np.ndarray) -> Any:
-    if isinstance(data, dict):
-        return {k: _rows(v, idx) for k, v in data.items()}
-    if isinstance(data, (list, tuple)):
-        return type(data)(_rows(v, idx) for v in data)
-    return np.asarray(data)[idx]
-
-
 def _length(data: Any) -> int | None:
-    if isinstance(data, dict):
-        return _length(next(iter(data.values()))) if data else None
-    if isinstance(data, (list, tuple)) and data and hasattr(data[0], "shape"):
-        return _length(data[0])
-    return len(data) if hasattr(data, "shape") else None
+    """Rows of a (possibly nested) input of arrays, or ``None`` when it is not arrays (a dataset, a generator)."""
+    leaves = flatten(data)
+    return len(leaves[0]) if leaves and all(hasattr(leaf, "shape") for leaf in leaves) else None
 
 
 def range_test(model: Any, plan: Plan, center: float, current: float | None, fit_seconds: float | None) -> dict:
@@ -75,7 +67,7 @@ def range_test(model: Any, plan: Plan, center: float, current: float | None, fit
     began = time.perf_counter()
     rng = np.random.default_rng(plan.seed)
     rows = np.sort(rng.choice(n, min(n, MAX_ROWS), replace=False))
-    xs, ys = _rows(x, rows), _rows(y, rows)
+    xs, ys = take_rows(x, rows), take_rows(y, rows)
     batch = int(plan.fit.get("batch_size") or 32)
     epochs = int(plan.fit.get("epochs") or 1) - int(plan.fit.get("initial_epoch") or 0)
     fit_steps = max(1, epochs) * math.ceil(n * (1.0 - float(plan.fit.get("validation_split") or 0.0)) / batch)
@@ -100,7 +92,7 @@ def range_test(model: Any, plan: Plan, center: float, current: float | None, fit
         finite = True
         for step in range(steps):
             idx = order[step * batch : (step + 1) * batch]
-            out = model.train_on_batch(_rows(xs, idx), _rows(ys, idx), return_dict=True)
+            out = model.train_on_batch(take_rows(xs, idx), take_rows(ys, idx), return_dict=True)
             if not math.isfinite(float(out.get("loss", math.nan))):
                 finite = False
                 break

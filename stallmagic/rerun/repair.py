@@ -106,10 +106,6 @@ def _score(report: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
-def _key(remedy: Remedy) -> tuple:
-    return remedy.code, repr(sorted(remedy.params.items(), key=lambda kv: kv[0]))
-
-
 def candidates(report: Any) -> list[Remedy]:
     """The remedies to try, in order: the first one a rerun can apply of each finding (alerts first, in the
     report's order), then the second of each, and so on; a cause whose first remedy did not help gets its next
@@ -156,7 +152,7 @@ def repair(
             if result.chain or report.healthy:  # a flagged run at the baseline still gets its remedies tried
                 result.stopped = "reached the baseline"
                 break
-        queue = [r for r in queue if _key(r) not in tried]
+        queue = [r for r in queue if r.key not in tried]
         if not queue:
             result.stopped = "nothing left to try"
             break
@@ -167,7 +163,7 @@ def repair(
             result.stopped = "time spent"
             break
         remedy = queue.pop(0)
-        tried.add(_key(remedy))
+        tried.add(remedy.key)
         try:
             attempt = _attempt(result, remedy)
         except KeyboardInterrupt:
