@@ -766,6 +766,21 @@ def ho_vanishing_sigmoid_small_init():
     return model, dict(x=x, y=y, validation_split=0.2, epochs=6, batch_size=32)
 
 
+def ho_raw_features_and_targets():
+    import keras
+    from sklearn.datasets import load_diabetes
+
+    x, y = load_diabetes(return_X_y=True, scaled=False)  # raw clinical features (scales 1 to about 200)
+    xt, xv, yt, yv = x[:330], x[330:], y[:330], y[330:]
+    inputs = keras.Input((10,))
+    hidden = keras.layers.Dense(48, activation="relu")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Dense(24, activation="relu")(hidden)))
+    model.compile(optimizer=keras.optimizers.RMSprop(1e-3), loss="mae")
+    scale = lambda t: (1000 * t + 50_000).astype("float32")  # noqa: E731  (costs in the tens of thousands)
+    return model, dict(x=xt.astype("float32"), y=scale(yt), validation_data=(xv.astype("float32"), scale(yv)),
+                       epochs=12, batch_size=32)  # fmt: skip
+
+
 HELDOUT: dict[str, Scenario] = {
     s.name: s
     for s in [
@@ -799,5 +814,7 @@ HELDOUT: dict[str, Scenario] = {
         Scenario("ho_healthy_categorical_counts", None, ho_healthy_categorical_counts, "12 distinct input rows"),
         Scenario("ho_vanishing_sigmoid_small_init", "vanishing_gradient", ho_vanishing_sigmoid_small_init,
                  "6 sigmoid layers, N(0, 0.02) init, SGD"),
+        Scenario("ho_raw_features_and_targets", "unscaled_targets", ho_raw_features_and_targets,
+                 "raw diabetes features, costs around 10^5, Functional, MAE"),
     ]
 }
