@@ -392,6 +392,19 @@ def unscaled_targets():
     return model, dict(x=x.astype("float32"), y=y.astype("float32"), validation_split=0.2, epochs=10, batch_size=32)
 
 
+def unscaled_inputs_and_targets():
+    import keras
+    from sklearn.datasets import make_regression
+
+    x, y = make_regression(n_samples=1500, n_features=8, n_informative=6, noise=5.0, random_state=3)
+    scales = 10.0 ** np.random.default_rng(3).uniform(0, 3, 8)
+    x = x * scales + 2 * scales  # raw features on scales 1 to 1000, with offsets
+    y = 300_000 + 800 * y  # and targets around 3 x 10^5: standardizing the inputs alone changes nothing
+    model = _mlp(8, 1, (32,), out="linear")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse", metrics=["mae"])
+    return model, dict(x=x.astype("float32"), y=y.astype("float32"), validation_split=0.2, epochs=10, batch_size=32)
+
+
 def train_longer():
     import keras
 
@@ -507,6 +520,8 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("sparse_labels_scaled", "loss_mismatch", sparse_labels_scaled, "labels divided by 10"),
         Scenario("binary_loss_on_softmax", "loss_mismatch", binary_loss_on_softmax, "binary CE on 3-class softmax"),
         Scenario("unscaled_targets", "unscaled_targets", unscaled_targets, "regression targets around 20,000"),
+        Scenario("unscaled_inputs_and_targets", "unscaled_targets", unscaled_inputs_and_targets,
+                 "raw inputs (1-1000) and targets around 3 x 10^5"),
         Scenario("train_longer", "train_longer", train_longer, "SGD, 8 epochs, still climbing"),
         Scenario("distribution_shift", "distribution_shift", distribution_shift, "validation pixels not scaled"),
         Scenario("healthy_low_cardinality", None, healthy_low_cardinality, "two small counts: rows repeat"),

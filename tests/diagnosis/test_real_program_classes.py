@@ -78,6 +78,30 @@ def test_unscaled_regression_targets():
     assert diagnose(run, Measurements(train=m.train, val=m.val, val_pred=fitted)).get("unscaled_targets") is None
 
 
+def test_targets_the_predictions_never_reached_outrank_unscaled_inputs():
+    # raw inputs (scales 1 to 1000) and targets around 3 x 10^5: the inputs' finding alone would be sure of
+    # itself, but while the predictions stay a fraction of the targets' size, the targets hold the run back first
+    rng = np.random.default_rng(1)
+    scales = 10.0 ** rng.uniform(0, 3, 6)
+    z = rng.normal(size=(500, 6))
+    x, y = z * scales + 2 * scales, 3e5 + 8e4 * z[:, 0] + 2e3 * rng.normal(size=500)
+    logs = {"loss": smooth(1.0e11, 0.9e11, 8), "val_loss": smooth(1.0e11, 0.9e11, 8)}
+    run = make_run(logs, loss="mean_squared_error", activation="linear", units=1, n_train=375)
+    train, val = _sample(x[:375], y[:375]), _sample(x[375:], y[375:])
+    small = 0.05 * y[375:] + rng.normal(0, 100, 125)  # correlated, but a twentieth of the targets' size
+    report = diagnose(run, Measurements(train=train, val=val, val_pred=small))
+    assert [f.code for f in report.findings[:2]] == ["unscaled_targets", "unscaled_inputs"], str(report)
+    inputs = report.get("unscaled_inputs")
+    assert inputs.confidence < 0.8 and inputs.evidence["prediction_reach"] < 0.1  # present, not what stalls it first
+    assert "holds it back first" in inputs.explanation
+    assert report.get("unscaled_targets").evidence["prediction_reach"] == inputs.evidence["prediction_reach"]
+    # the same inputs, predictions of the targets' size that are still poor: the inputs' scale is an alert again
+    sized = y[375:].mean() + rng.normal(0, 8e4, 125)
+    again = diagnose(run, Measurements(train=train, val=val, val_pred=sized))
+    inputs = again.get("unscaled_inputs")
+    assert inputs.confidence >= 0.8 and "prediction_reach" not in inputs.evidence
+
+
 def test_a_run_stopped_while_still_climbing():
     x, y = _separable()
     n = 12

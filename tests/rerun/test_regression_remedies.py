@@ -68,3 +68,18 @@ def test_scale_targets_is_disabled_where_the_output_cannot_produce_standardized_
         model.fit(x[:200], y[:200], epochs=1, verbose=0)
     remedy = Remedy("scale_targets")
     assert "make the output linear first" in remedy.spec.unavailable(remedy, session.runs[-1])
+
+
+def test_targets_out_of_reach_are_the_first_fix_when_inputs_are_raw_too(seed):
+    # The premise of ranking unscaled targets above unscaled inputs when the predictions never reached the
+    # targets' size: standardizing the inputs alone leaves the error where it was, standardizing the targets cuts it
+    from scenarios import SCENARIOS, train
+
+    run = train(SCENARIOS["unscaled_inputs_and_targets"])
+    report = run.diagnose()
+    assert report.findings[0].code == "unscaled_targets" and report.get("unscaled_inputs") is not None
+    base = min(run.logs["val_mae"])
+    inputs_only = run.rerun(Remedy("normalize_inputs"))
+    targets = run.rerun(Remedy("scale_targets"))
+    assert min(inputs_only.logs["val_mae"]) > 0.9 * base
+    assert min(targets.logs["val_mae"]) < 0.8 * base

@@ -26,7 +26,7 @@ from ..measurements import ArraySample, Measurements
 from ..trend import Curve
 from .losses import CLASSIFICATION_LOSSES, PROBABILITY_LOSSES, REGRESSION_LOSSES
 from .metric_choice import ACCURACY_KEYS, KERAS_PICKS_ACCURACY, MetricChoice, is_loss_like, resolve_metric
-from .predictions import elementwise_accuracy, predicted_classes, r_squared, recall_by_class
+from .predictions import elementwise_accuracy, output_reach, predicted_classes, r_squared, recall_by_class
 from .targets import (
     MAX_CLASSES,
     Labels,
@@ -352,6 +352,15 @@ class Signals:
         if self.task != "regression":
             return None
         return r_squared(self._scored_predictions())
+
+    @cached_property
+    def output_reach(self) -> float | None:
+        """Regression: the scale of the network's final predictions over the targets' scale
+        (:func:`~stallmagic.diagnosis.signals.predictions.output_reach`); ``None`` for classification or when no
+        prediction was measured."""
+        if self.task != "regression":
+            return None
+        return output_reach(self._scored_predictions())
 
     # ------------------------------------------------------------------ cheap probes (scikit-learn)
 

@@ -72,6 +72,30 @@ def r_squared(scored: Scored) -> float | None:
     return None
 
 
+def output_reach(scored: Scored) -> float | None:
+    """How far the final predictions reach toward the targets' scale: (|mean| + standard deviation) of the
+    predictions over the same of the targets (first output column), on the first sample that has both.
+
+    A network whose outputs start near 0 must grow its last layer's weights to the targets' size before anything
+    else; with targets in the thousands and a learning rate of 1e-3 it never gets there, and its predictions stay a
+    small fraction of the targets whatever its inputs are.
+
+    Returns:
+        ``None`` with fewer than 5 rows, misaligned rows, non-finite predictions, targets of scale 0, or nothing to
+        score.
+    """
+    for sample, pred in scored:
+        if sample is None or sample.y is None or pred is None:
+            continue
+        y = np.asarray(sample.y, dtype=float).reshape(len(sample.y), -1)[:, 0]
+        p = np.asarray(pred, dtype=float).reshape(len(pred), -1)[:, 0]
+        if len(p) != len(y) or len(y) < 5 or not np.isfinite(p).all() or not np.isfinite(y).all():
+            return None
+        target_scale = float(abs(y.mean()) + y.std())
+        return float(abs(p.mean()) + p.std()) / target_scale if target_scale > 0 else None
+    return None
+
+
 def elementwise_accuracy(scored: Scored) -> float | None:
     """Share of 0/1 target elements the final predictions get right (at 0.5), on the first sample that has both;
     as Keras's binary accuracy scores a multi-label or per-position output."""
@@ -84,4 +108,4 @@ def elementwise_accuracy(scored: Scored) -> float | None:
     return None
 
 
-__all__ = ["elementwise_accuracy", "predicted_classes", "r_squared", "recall_by_class"]
+__all__ = ["elementwise_accuracy", "output_reach", "predicted_classes", "r_squared", "recall_by_class"]
