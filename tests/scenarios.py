@@ -176,6 +176,16 @@ def label_noise():
     return model, dict(x=x, y=y, validation_split=0.2, epochs=30, batch_size=32)
 
 
+def label_noise_beyond_the_probe():
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(1500, 12))
+    y = (x[:, 0] * x[:, 1] > 0).astype("int64")  # an XOR: the network learns it, the cheap models cannot
+    y = np.where(rng.random(len(y)) < 0.2, 1 - y, y)  # 20 % of the labels flipped
+    model = _mlp(12, 1, (32, 32), out="sigmoid")
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x.astype("float32"), y=y, validation_split=0.2, epochs=30, batch_size=32)
+
+
 def data_quality():
     x, y = _cancer()
     x = x.copy()
@@ -497,6 +507,8 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("insufficient_data", "insufficient_data", insufficient_data, "71 digits for 10 classes"),
         Scenario("class_imbalance", "class_imbalance", class_imbalance, "95:5 binary, weak features"),
         Scenario("label_noise", "label_noise", label_noise, "30% of digit labels flipped"),
+        Scenario("label_noise_beyond_the_probe", "label_noise", label_noise_beyond_the_probe,
+                 "20% of XOR labels flipped: the network beats the cheap models"),
         Scenario("data_quality", "data_quality", data_quality, "2% NaN inputs"),
         Scenario("data_leakage", "data_leakage", data_leakage, "validation mostly copied from training"),
         Scenario("unscaled_inputs", "unscaled_inputs", unscaled_inputs, "raw breast_cancer features (0.001-4000)"),

@@ -161,6 +161,43 @@ def test_keras_accuracy_on_multi_hot_targets_is_not_judged():
     assert report.healthy, str(report)
 
 
+def test_label_noise_is_read_from_the_network_when_it_beats_the_probe():
+    # XOR on two of twelve features: the cheap models cannot learn it, the network can. Its disagreements with the
+    # labels among the validation rows it is surest about tell wrong labels (spread evenly) from a good fit
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(1200, 12))
+    truth = (x[:, 0] * x[:, 1] > 0).astype(int)
+    flipped = np.where(rng.random(1200) < 0.2, 1 - truth, truth)
+    sure = np.clip(truth[900:] * 0.9 + 0.05 + rng.normal(0, 0.02, 300), 0, 1)  # the network learned the XOR
+    logs = {"loss": smooth(0.7, 0.35, 12), "accuracy": smooth(0.5, 0.85, 12), "val_loss": smooth(0.7, 0.5, 12),
+            "val_accuracy": smooth(0.5, 0.8, 12)}  # fmt: skip
+    run = make_run(logs, loss="binary_crossentropy", activation="sigmoid", units=1, n_train=900)
+
+    def report(y, pred, val_accuracy=None):
+        r = run if val_accuracy is None else make_run({**logs, "val_accuracy": val_accuracy},
+                                                      loss="binary_crossentropy", activation="sigmoid", units=1,
+                                                      n_train=900)  # fmt: skip
+        return diagnose(r, Measurements(train=_sample(x[:900], y[:900]), val=_sample(x[900:], y[900:]),
+                                        val_pred=pred))  # fmt: skip
+
+    noisy = report(flipped, sure).get("label_noise")
+    assert noisy is not None and noisy.alert, "wrong labels hidden behind a weak probe"
+    assert noisy.evidence["floor_read_from"] == "the network's validation outputs"
+    assert 0.12 <= noisy.evidence["estimated_noise_rate"] <= 0.3
+    assert "the network itself is surest about" in noisy.explanation
+    # the same network on the clean labels: its surest rows are right, nothing to say about the labels
+    assert report(truth, sure, smooth(0.5, 0.97, 12)).get("label_noise") is None
+    # clean labels the cheap models cannot read at all (the parity of three features), and a network a little
+    # above chance: neither model is right about its surest rows much more often than about the rest, which says
+    # nothing about the labels
+    parity = ((x[:, :3] > 0).sum(axis=1) % 2).astype(int)
+    said = np.where(rng.random(300) < 0.64, parity[900:], 1 - parity[900:])
+    vague = np.where(said == 1, rng.uniform(0.55, 0.85, 300), rng.uniform(0.15, 0.45, 300))
+    accuracy = float(np.mean(said == parity[900:]))
+    weak = report(parity, vague, smooth(0.5, accuracy, 12)).get("label_noise")
+    assert weak is None or not weak.alert, weak
+
+
 # ---------------------------------------------------------------------- checks that misfired
 
 

@@ -7,6 +7,13 @@ disagreements sit: wrong labels are spread evenly, so even the rows the probe is
 their labels at about the noise rate; overlapping classes disagree near the boundary, and the probe's surest
 rows are nearly all right. The rule therefore reads the **noise floor**: the error rate among the third of the
 rows the probe is most confident about, and its ratio to the overall error rate.
+
+When the network clearly beats the probe, the probe's disagreements say more about the probe than about the labels
+(k-NN on raw pixels, a linear model on an XOR), so the floor is read from the better model instead: the network's
+own validation outputs, the share of the validation rows it is surest about that disagree with their labels.
+Either reading assumes a model that learned the task: one that learned little is wrong about its surest rows as
+often as about the rest, so the confidence fades as the floor nears the error of always predicting the most
+common class.
 """
 
 from __future__ import annotations
@@ -25,6 +32,11 @@ MIN_NOISE = 0.05
 #: Wrong labels disagree as often among the surest rows as overall; overlapping classes far less (measured: 0.7-1.1
 #: for flipped labels on digits, breast cancer and wine; 0.2-0.4 for make_moons, make_classification and Pima).
 MIN_FLOOR_RATIO = 0.4
+#: A model's disagreements among its surest rows speak about the labels only when the model learned the task: its
+#: floor well under the error of always predicting the most common class ("chance error"). Confidence ramps from
+#: nothing at a floor of 0.7 x the chance error to full at 0.4 x. Labels flipped at random give 0.2-0.6 (10-30 %
+#: flips on two classes: chance error 0.5; on ten: 0.9); a model near chance, 0.8-1.
+LEARNED_FROM, LEARNED_FULL = 0.7, 0.4
 
 
 def noise_floor(proba: np.ndarray, labels: np.ndarray) -> tuple[float, float] | None:
@@ -58,29 +70,53 @@ def _probe_is_outclassed(s: Signals) -> bool:
     return -s.shortfall > max(0.03, 2 * se)
 
 
+def learned(floor: float, labels: np.ndarray) -> float:
+    """How much a model whose surest rows disagree with ``labels`` at ``floor`` learned the task: 0 near the
+    error of always predicting the most common class, 1 well under it (:data:`LEARNED_FROM`, :data:`LEARNED_FULL`).
+    """
+    chance_error = 1.0 - float(np.bincount(labels).max()) / len(labels)
+    if chance_error <= 0:
+        return 0.0
+    return ramp(LEARNED_FROM - floor / chance_error, 0.0, LEARNED_FROM - LEARNED_FULL)
+
+
+def _network_floor(s: Signals) -> tuple[float, float, np.ndarray] | None:
+    """The noise floor (:func:`noise_floor`) of the network's own validation outputs when they are probabilities,
+    with the validation labels it was read against."""
+    proba = s.val_class_probabilities
+    if proba is None:
+        return None
+    measured = noise_floor(proba, s.labels.val)
+    return None if measured is None else (*measured, s.labels.val)
+
+
 def label_noise(run: Run, s: Signals) -> Finding | None:
     """A sizable share of training labels look wrong.
 
-    The noise rate is estimated by the noise floor (module docstring). Fires when it is at least 5 % and at least
-    0.4 of the overall error rate, and the network does not clearly beat the probe on validation (a weak probe,
-    such as k-NN on raw pixels, disagrees with good labels as evenly as a good probe with bad ones).
-    Confidence = (0.3 + 0.65 x ramp(floor, 0.05, 0.2)) x ramp(ratio, 0.4, 0.7).
+    The noise rate is estimated by the noise floor (module docstring): the probe's out-of-fold one, or the
+    network's own on validation when the network clearly beats the probe (a weak probe, such as k-NN on raw
+    pixels, disagrees with good labels as evenly as a good probe with bad ones). Fires when it is at least 5 % and
+    at least 0.4 of the overall error rate.
+    Confidence = (0.3 + 0.65 x ramp(floor, 0.05, 0.2)) x ramp(ratio, 0.4, 0.7) x :func:`learned`.
     """
     if s.task != "classification":
         return None
     probe = s.probe
     if probe is None or probe.oof_proba is None or probe.label_issues is None or probe.confident_wrong is None:
         return None
-    labels = np.searchsorted(probe.classes, probe.labels)
-    measured = noise_floor(probe.oof_proba, labels)
+    by_network = _probe_is_outclassed(s)  # then the probe's disagreements say more about it than the labels
+    if by_network:
+        measured = _network_floor(s)
+    else:
+        labels = np.searchsorted(probe.classes, probe.labels)
+        measured = noise_floor(probe.oof_proba, labels)
+        measured = None if measured is None else (*measured, labels)
     if measured is None:
         return None
-    floor, ratio = measured
+    floor, ratio, labels = measured
     if floor < MIN_NOISE or ratio < MIN_FLOOR_RATIO:
         return None
-    if _probe_is_outclassed(s):
-        return None  # the network beats the probe: the probe's disagreements say more about it than the labels
-    conf = (0.3 + 0.65 * ramp(floor, MIN_NOISE, 0.2)) * ramp(ratio, MIN_FLOOR_RATIO, 0.7)
+    conf = (0.3 + 0.65 * ramp(floor, MIN_NOISE, 0.2)) * ramp(ratio, MIN_FLOOR_RATIO, 0.7) * learned(floor, labels)
     if conf <= 0:
         return None
     suspect = probe.label_issues & probe.confident_wrong
@@ -91,19 +127,30 @@ def label_noise(run: Run, s: Signals) -> Finding | None:
     ev = {
         "estimated_noise_rate": round(floor, 4),
         "floor_to_overall_error": round(ratio, 3),
+        "learned_the_task": round(learned(floor, labels), 3),
         "flagged_rows": int(suspect.sum()),
         "rows_checked": len(suspect),
         "cleanlab_issues": int(probe.label_issues.sum()),
+        "floor_read_from": "the network's validation outputs" if by_network else f"the {probe.model_name}",
         "probe_model": probe.model_name,
         "probe_oof_accuracy": round(probe.oof_accuracy or 0.0, 4),
         "suspect_rows": sorted(int(r) for r in np.asarray(rows)),
     }
+    if by_network:
+        where = (
+            f"About {pct(floor)} of the labels look wrong: even among the validation rows the network itself is "
+            "surest about (it beats a quick baseline), that share disagrees with its label"
+        )
+    else:
+        where = (
+            f"About {pct(floor)} of the training labels{' (in a sample)' if sampled else ''} look wrong: even among "
+            f"the rows a {probe.model_name} trained on the other rows is surest about, that share disagrees with its "
+            "label"
+        )
     return Finding(
         "label_noise",
         "Many labels look wrong",
-        f"About {pct(floor)} of the training labels{' (in a sample)' if sampled else ''} look wrong: even among the "
-        f"rows a {probe.model_name} trained on the other rows is surest about, that share disagrees with its label "
-        f"(overlapping classes would disagree mostly near the boundary). Confident learning flags "
+        f"{where} (overlapping classes would disagree mostly near the boundary). Confident learning flags "
         f"{int(suspect.sum())} rows. The network memorizes those labels instead of the pattern, and validation "
         "accuracy is capped by them. Inspect or relabel the flagged rows, or retrain without them.",
         ev,

@@ -26,7 +26,14 @@ from ..measurements import ArraySample, Measurements
 from ..trend import Curve
 from .losses import CLASSIFICATION_LOSSES, PROBABILITY_LOSSES, REGRESSION_LOSSES
 from .metric_choice import ACCURACY_KEYS, KERAS_PICKS_ACCURACY, MetricChoice, is_loss_like, resolve_metric
-from .predictions import elementwise_accuracy, output_reach, predicted_classes, r_squared, recall_by_class
+from .predictions import (
+    class_probabilities,
+    elementwise_accuracy,
+    output_reach,
+    predicted_classes,
+    r_squared,
+    recall_by_class,
+)
 from .targets import (
     MAX_CLASSES,
     Labels,
@@ -335,6 +342,12 @@ class Signals:
         if pred is None:
             return None
         return recall_by_class(pred, self.labels.val)
+
+    @cached_property
+    def val_class_probabilities(self) -> np.ndarray | None:
+        """The network's validation outputs as class probabilities aligned with ``labels.val``
+        (:func:`~stallmagic.diagnosis.signals.predictions.class_probabilities`), or ``None``."""
+        return class_probabilities(self.measurements.val_pred, self.labels)
 
     @cached_property
     def val_pred_accuracy(self) -> float | None:

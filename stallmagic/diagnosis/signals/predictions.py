@@ -41,6 +41,24 @@ def predicted_classes(pred: np.ndarray | None, labels: Labels | None) -> np.ndar
     return pred.argmax(axis=1)
 
 
+def class_probabilities(pred: np.ndarray | None, labels: Labels | None) -> np.ndarray | None:
+    """The network's validation outputs as class probabilities of shape (n, k), aligned with ``labels.val``.
+
+    One sigmoid unit for two classes gives ``[1 - p, p]``; one unit per class gives its row, which must already be
+    a probability distribution (softmax; logits and other scores give ``None``: their size is not a confidence).
+    """
+    if pred is None or labels is None or labels.val is None:
+        return None
+    pred = np.asarray(pred, dtype=float).reshape(len(pred), -1)
+    if len(pred) != len(labels.val) or not np.isfinite(pred).all() or pred.min() < 0 or pred.max() > 1:
+        return None
+    if pred.shape[1] == 1 and labels.k == 2:
+        return np.c_[1 - pred[:, 0], pred[:, 0]]
+    if pred.shape[1] == labels.k and np.allclose(pred.sum(axis=1), 1, atol=1e-3):
+        return pred
+    return None
+
+
 def recall_by_class(predicted: np.ndarray, y: np.ndarray) -> dict[int, float]:
     """Recall of each class present in ``y`` (class index -> share of its rows predicted as it); ``-1`` rows (no
     known class) are left out."""
@@ -108,4 +126,11 @@ def elementwise_accuracy(scored: Scored) -> float | None:
     return None
 
 
-__all__ = ["elementwise_accuracy", "output_reach", "predicted_classes", "r_squared", "recall_by_class"]
+__all__ = [
+    "class_probabilities",
+    "elementwise_accuracy",
+    "output_reach",
+    "predicted_classes",
+    "r_squared",
+    "recall_by_class",
+]
