@@ -28,11 +28,11 @@ def diagnose(
     attaching each finding's remedies.
 
     Args:
-        run: A captured Run (finished, or partial after an error).
-        measurements: Samples, predictions and gradient probes from
-            :func:`stallmagic.diagnosis.measure.measure`; without them only the curves and the model's
-            configuration are read.
-        metric: The metric that "accuracy" means here (default: the first accuracy-like metric, else the loss).
+        run: A captured Run, finished or partial after an error.
+        measurements: What :func:`stallmagic.diagnosis.measure.measure` read from the live model and data
+            (``run.diagnose()`` measures them for you); without them only the curves and the model's configuration
+            are read.
+        metric: What "accuracy" means for this run (default: the first accuracy-like metric, else the loss).
         with_remedies: Attach remedies to each finding (default ``True``).
         seed: Seed of the cheap probes (default 0).
 
