@@ -6,9 +6,10 @@ cannot be serialised (the model, the data as given to ``fit``, the starting weig
 ``runtime`` and left out of ``to_dict()``. This module imports neither Keras nor IPython.
 
 The records sit at the bottom of the package: every other layer imports them, and they import nothing above them
-at load time. ``Run.diagnose``, ``Run.rerun``, ``Run.restore`` and ``Session.compare`` are one-line facades, for a
-notebook user who holds a Run, onto :mod:`stallmagic.diagnosis` and :mod:`stallmagic.rerun`; each imports its
-layer when called, so importing the records never drags in the layers above (nor, through them, Keras).
+at load time. ``Run.diagnose``, ``Run.rerun``, ``Run.repair``, ``Run.restore`` and ``Session.compare`` are
+one-line facades, for a notebook user who holds a Run, onto :mod:`stallmagic.remedies.attach` (the diagnosis with
+its remedies) and :mod:`stallmagic.rerun`; each imports its layer when called, so importing the records never drags
+in the layers above (nor, through them, Keras).
 """
 
 from __future__ import annotations
@@ -274,7 +275,7 @@ class Run:
         Returns:
             A :class:`~stallmagic.diagnosis.report.Report`, also kept as ``run.report``.
         """
-        from .diagnosis import diagnose_run  # lazy: a facade onto the layer above (see the module docstring)
+        from .remedies.attach import diagnose_run  # lazy: a facade onto the layer above (see the module docstring)
 
         return diagnose_run(self, metric=metric, gradients=gradients)
 
