@@ -1,4 +1,4 @@
-"""Reports a person can keep: a self-contained HTML page (plots embedded), JSON, and markdown.
+"""Reports a person can keep: a self-contained HTML page (plots embedded), JSON, and markdown (plots embedded too).
 
 The page is built from the same HTML fragments as the notebook panel (:mod:`.html`), and every table comes from one
 comparison (:mod:`.table`), so the panel and the files cannot drift apart. Every string that can come from the
@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import json
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -140,24 +141,39 @@ def markdown_document(
     title: str | None = None,
     source: str | None = None,
     kept: str | None = None,
-    image: str | None = None,
 ) -> str:
-    """The report as markdown; ``image`` is a relative path to the curves PNG written next to it."""
+    """The report as markdown, one self-contained file: the curves are embedded as a PNG data URI.
+
+    The curves are embedded rather than written next to the report so that exporting never creates, or replaces, a
+    file the user did not name (JupyterLab, VS Code and most markdown viewers show data URIs; GitHub does not).
+    """
     runs = _runs_of(session)
     lines = [f"# {md_escape(_title(runs, title))}", ""]
-    if image:
-        lines += [f"![training curves]({image})", ""]
+    if runs and any(r.epochs for r in runs):
+        png = base64.b64encode(figure_png(runs, metric=metric)).decode("ascii")
+        lines += [f"![training curves](data:image/png;base64,{png})", ""]
     if runs:
         lines += ["## Runs", "", runs_table_markdown(comparison_rows(session, metric=metric)), ""]
     for run in runs:
         if run.report is not None:
             lines += [run.report.to_markdown(), ""]
-    fence = "````"
     if source:
-        lines += ["## Cell", "", f"{fence}python", source, fence, ""]
+        lines += ["## Cell", "", *md_code_block(source), ""]
     if kept:
-        lines += ["## Kept fix", "", f"{fence}python", kept, fence, ""]
+        lines += ["## Kept fix", "", *md_code_block(kept), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def md_code_block(code: str, *, language: str = "python") -> list[str]:
+    """``code`` as the lines of a fenced markdown code block whose fence no line of ``code`` can close.
+
+    A fence closes at a line of as many backticks or more (CommonMark), so the fence is one backtick longer than the
+    longest run of backticks anywhere in ``code``, and at least three: a cell holding a line of four backticks
+    cannot end the block early and have the rest read as markdown (or raw HTML).
+    """
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}{language}", code, fence]
 
 
 def write_report(
@@ -169,10 +185,12 @@ def write_report(
     kept: str | None = None,
     extra_html: str | None = None,
 ) -> list[Path]:
-    """Write a report whose format follows the suffix: ``.html`` (self-contained), ``.json`` or ``.md``.
+    """Write a report whose format follows the suffix: ``.html``, ``.json`` or ``.md``, each one self-contained file.
+
+    ``path`` is replaced if it exists (as ``savefig`` does); no other file is written.
 
     Returns:
-        The files written: the report, and for markdown the curves PNG next to it (``<stem>_curves.png``).
+        The files written: ``[path]`` (a list, so that a caller can show every file written).
 
     Raises:
         ValueError: For another suffix, saying which are supported.
@@ -195,16 +213,7 @@ def write_report(
         doc = json_document(session, metric=metric, source=source, kept=kept)
         path.write_text(json.dumps(doc, indent=1, allow_nan=False), encoding="utf-8")
     else:
-        image = None
-        runs = _runs_of(session)
-        if runs and any(r.epochs for r in runs):
-            png_path = path.with_name(f"{path.stem}_curves.png")
-            png_path.write_bytes(figure_png(runs, metric=metric))
-            image = png_path.name
-            written.append(png_path)
-        path.write_text(
-            markdown_document(session, metric=metric, source=source, kept=kept, image=image), encoding="utf-8"
-        )
+        path.write_text(markdown_document(session, metric=metric, source=source, kept=kept), encoding="utf-8")
     return written
 
 

@@ -64,14 +64,38 @@ def test_json_is_strict_and_complete(session, tmp_path):
     assert len(doc["comparison"]) == 2
 
 
-def test_markdown_escapes_and_writes_the_curves_next_to_it(session, tmp_path):
+def test_markdown_escapes_and_embeds_the_curves(session, tmp_path):
     written = export.write_report(tmp_path / "r.md", session, source="model.fit(x, y)")
-    assert [p.name for p in written] == ["r.md", "r_curves.png"]
+    assert written == [tmp_path / "r.md"]
     text = written[0].read_text()
-    assert "![training curves](r_curves.png)" in text
+    assert re.search(r"!\[training curves\]\(data:image/png;base64,[A-Za-z0-9+/=]{1000,}\)", text)
     assert re.search(r"(?<!\\)<img", text) is None  # every < of a user string is escaped
     assert "\\<img src=x onerror=alert(1)\\>" in text
-    assert "```" in text or "````" in text
+    assert "```python\nmodel.fit(x, y)\n```" in text
+
+
+def test_markdown_export_writes_no_file_the_user_did_not_name(session, tmp_path):
+    """Issue 12, item 10: ``%stall export mine.md`` replaced a ``mine_curves.png`` the user never named."""
+    theirs = tmp_path / "mine_curves.png"
+    theirs.write_bytes(b"the user's own picture")
+    (tmp_path / "mine.md").write_text("an older report")  # the file the user names may be replaced
+    written = export.write_report(tmp_path / "mine.md", session)
+    assert written == [tmp_path / "mine.md"] and "training curves" in written[0].read_text()
+    assert theirs.read_bytes() == b"the user's own picture"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.md", "mine_curves.png"]
+
+
+def test_a_backtick_fence_in_the_cell_cannot_end_the_code_block(session, tmp_path):
+    """Issue 12, item 10: a line of four backticks in the cell closed the export's code fence, so the rest of the
+    cell was read as markdown and its HTML rendered raw."""
+    markdown_it = pytest.importorskip("markdown_it")
+    source = f"x = 1\n````\n{XSS}\n`````````\ny = 2"
+    text = export.write_report(tmp_path / "r.md", session, source=source, kept=f"````\n{XSS}")[0].read_text()
+    page = markdown_it.MarkdownIt("commonmark").render(text)  # CommonMark passes raw HTML through
+    assert "<img src=x" not in page
+    blocks = re.findall(r'<pre><code class="language-python">(.*?)</code></pre>', page, flags=re.S)
+    assert len(blocks) == 2 and "````" in blocks[0] and "y = 2" in blocks[0]
+    assert export.md_code_block("no backticks") == ["```python", "no backticks", "```"]
 
 
 def test_unknown_suffix_and_missing_folder_are_one_sentence(session, tmp_path):
