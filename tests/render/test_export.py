@@ -105,6 +105,29 @@ def test_unknown_suffix_and_missing_folder_are_one_sentence(session, tmp_path):
         export.write_report(tmp_path / "missing" / "r.html", session)
 
 
+def test_a_write_the_system_refuses_is_one_sentence_naming_the_path_and_the_reason(session, tmp_path):
+    """Issue 12, item 9: exporting to an existing folder named ``x.html`` (or an unwritable path) showed a raw
+    pathlib traceback; now it is one ExportError sentence (a ValueError, which ``%stall export`` shows as a
+    UsageError, and an OSError, as before)."""
+    (tmp_path / "x.html").mkdir()
+    (tmp_path / "a_file").write_text("")
+    cases = {
+        tmp_path / "x.html": "a folder of that name is in the way",
+        tmp_path / "a_file" / "r.html": "is a file, not a folder",
+        tmp_path / ("n" * 300 + ".html"): "name too long",  # refused by the system itself, whoever runs the test
+    }
+    for path, reason in cases.items():
+        with pytest.raises(ValueError) as caught:
+            export.write_report(path, session)
+        message = str(caught.value)
+        assert isinstance(caught.value, (OSError, export.ExportError))
+        assert message.startswith(f"Cannot export to {str(path)!r}: ") and reason in message.lower()
+        assert "\n" not in message
+    with pytest.raises(ValueError, match=r"must be a file name \(str or os\.PathLike\)\. Got 3 instead"):
+        export.write_report(3, session)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "x.html"]  # nothing half-written
+
+
 def test_comparison_rows_have_the_table_columns(session):
     rows = table.comparison_rows(session.runs)
     keys = {k for k, _ in table.COLUMNS}
