@@ -63,7 +63,18 @@ def runs_table_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _runs_of(session: Session | Sequence[Run]) -> list[Run]:
-    return list(session.runs) if isinstance(session, Session) else list(session)
+    """The runs of a Session or a list of Runs; anything else is one TypeError sentence, not an AttributeError
+    from deep inside a table (a str would otherwise be read as a list of one-letter "runs")."""
+    if isinstance(session, Session):
+        return list(session.runs)
+    if isinstance(session, Sequence) and not isinstance(session, (str, bytes)):
+        runs = list(session)
+        if all(isinstance(run, Run) for run in runs):
+            return runs
+    raise TypeError(
+        f"The 'session' argument of a stallmagic report must be a Session or a list of Runs. Got {safe_repr(session)} "
+        "instead."
+    )
 
 
 def _title(runs: Sequence[Run], title: str | None) -> str:

@@ -154,6 +154,11 @@ class SweepResult:
         cls, run: Run, grid: Mapping[str, Sequence[Any]], cv: Any = None, *, metric: str | None = None
     ) -> SweepResult:
         """Check the grid and the folds (raising :class:`RemedyError` on a mistake) without training anything."""
+        if not isinstance(run, Run):
+            raise RemedyError(
+                "The 'run' argument of sweep must be a Run (a fit captured by %%diagnose_fit or stallmagic.capture()). "
+                f"Got {safe_repr(run)} instead."
+            )
         _check_cv(cv)  # before anything is built: a mistyped cv costs nothing
         _check_metric(run, metric)
         configs, grid = _configs(grid)

@@ -128,6 +128,13 @@ def test_a_write_the_system_refuses_is_one_sentence_naming_the_path_and_the_reas
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "x.html"]  # nothing half-written
 
 
+def test_a_session_that_is_not_runs_is_one_sentence_and_writes_nothing(tmp_path):
+    for wrong in ("abc", None, [1, 2]):
+        with pytest.raises(TypeError, match=r"must be a Session or a list of Runs\. Got .* instead"):
+            export.write_report(tmp_path / "r.md", wrong)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_comparison_rows_have_the_table_columns(session):
     rows = table.comparison_rows(session.runs)
     keys = {k for k, _ in table.COLUMNS}

@@ -64,6 +64,8 @@ def test_metric_progress_and_hostile_grid_values_are_checked_in_words(run):
         def __repr__(self):
             raise RuntimeError("a repr that raises")
 
+    with pytest.raises(RemedyError, match=r"The 'run' argument of sweep must be a Run .* Got 'x' instead"):
+        stallmagic.sweep("x", GRID)
     with pytest.raises(RemedyError, match=r"The 'metric' argument of sweep must be the name .* Got 3 instead"):
         stallmagic.sweep(run, GRID, metric=3)
     with pytest.raises(RemedyError, match=r"The 'progress' argument of sweep must be a function .* Got 'x' instead"):
