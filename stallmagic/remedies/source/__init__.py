@@ -11,8 +11,9 @@ IPython syntax (``%magic`` and ``!shell`` lines) is set aside before parsing and
 The work is split by what it does: :mod:`.locate` finds the calls of interest in the parsed cell, :mod:`.nodes`
 edits libcst nodes in the user's style, :mod:`.cell` holds the parsed cell and applies the queued edits, the
 ``*_edits`` modules make the edits each family of specs needs (:mod:`.fit_edits`, :mod:`.compile_edits`,
-:mod:`.layer_edits`, :mod:`.data_edits`), and :mod:`.rebuild_snippet` writes the code that rebuilds a model defined
-elsewhere. :class:`CellEditor` joins them.
+:mod:`.layer_edits`, :mod:`.data_edits`), :mod:`.fit_args` binds a ``fit`` call to ``keras.Model.fit``'s parameters
+so an argument given by position or through ``**kw`` is edited where it is, never passed twice, and
+:mod:`.rebuild_snippet` writes the code that rebuilds a model defined elsewhere. :class:`CellEditor` joins them.
 """
 
 from __future__ import annotations

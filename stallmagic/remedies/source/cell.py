@@ -124,6 +124,11 @@ class CellEditorCore:
         return self.info.fits[-1] if self.info.fits else None
 
     @property
+    def no_fit_reason(self) -> str:
+        """Why :attr:`fit` is ``None``, as the note of a snippet."""
+        return "the model.fit call is not in this cell"
+
+    @property
     def model_var(self) -> str:
         """The model's variable, read from the fit (else the compile) call; ``model`` when neither is here."""
         fit = self.fit or (self.info.compiles[-1] if self.info.compiles else None)
