@@ -136,7 +136,7 @@ class StallMagics(Magics):
         value = error = None
         try:
             with capture(session=cell.session):
-                value = run_cell_body(self.shell, cell.header, body)
+                value = run_cell_body(self.shell, cell.header, body, compiled=cell.ran_as)
         except BaseException as exc:  # KeyboardInterrupt too: show the partial run first, then re-raise it
             error = exc
             try:

@@ -6,6 +6,10 @@ lines) and edits only those nodes; every other character of the cell is kept. It
 ``rewritten`` is False when the cell does not hold what the remedy needs (the fit or the model is defined in
 another cell), and ``source`` is then a snippet to run before that code, starting with a comment that says so.
 
+A cell can hold several ``.fit(`` calls (``StandardScaler().fit(x)`` next to ``model.fit(...)``): a fix goes into
+the one that was captured, told by the call site the capture recorded (:class:`FitSite`, :mod:`.fit_site`); when
+nothing tells which it was, no call is edited and the snippet's first line says so.
+
 IPython syntax (``%magic`` and ``!shell`` lines) is set aside before parsing and put back unchanged.
 
 The work is split by what it does: :mod:`.locate` finds the calls of interest in the parsed cell, :mod:`.nodes`
@@ -20,5 +24,6 @@ from __future__ import annotations
 
 from .cell import SourceEdit
 from .editor import CellEditor, rewrite
+from .fit_site import CallPosition, FitSite
 
-__all__ = ["CellEditor", "SourceEdit", "rewrite"]
+__all__ = ["CallPosition", "CellEditor", "FitSite", "SourceEdit", "rewrite"]
