@@ -4,25 +4,15 @@ the rewritten cell, for every registered remedy, with and without a run's contex
 
 from __future__ import annotations
 
-import re
 import textwrap
 
 import pytest
+from cell_text import python_of
+from remedy_examples import PARAMS, every_remedy
 
 from stallmagic.remedies import Remedy
-from stallmagic.remedies.remedy import SPECS, RemedyError, spec_for
+from stallmagic.remedies.remedy import SPECS
 from stallmagic.remedies.source import rewrite
-
-#: Parameters for the remedies whose defaults alone do not make a usable remedy.
-PARAMS = {
-    "learning_rate": {"learning_rate": 0.01},
-    "fix_loss": {"loss": "sparse_categorical_crossentropy", "from_logits": True, "output_activation": "linear"},
-    "epochs": {"epochs": 40},
-    "class_weight": {"class_weight": {0: 1.0, 1: 2.5}},
-    "drop_suspect_labels": {"rows": [3, 7]},
-    "more_data": {"learning_curve": [[100, 0.7], [200, 0.8]], "suggested_rows": 400},
-    "relabel": {"rows": [3, 7]},
-}
 
 CONTEXTS = {
     "no-context": {},
@@ -63,26 +53,8 @@ CELLS = {
     ),
 }
 
-_IPYTHON_LINE = re.compile(r"^(\s*)[%!].*$", re.MULTILINE)
-
-
-def python_of(source: str) -> str:
-    """``source`` with IPython's ``%magic`` and ``!shell`` lines as comments (what IPython would not pass to Python)."""
-    return _IPYTHON_LINE.sub(r"\1# ipython line", source)
-
-
-def every_remedy(context: dict) -> list[Remedy]:
-    out = []
-    for code in SPECS:
-        try:
-            out.append(Remedy(code, PARAMS.get(code, {}), context=dict(context)))
-        except RemedyError as exc:  # pragma: no cover - a new spec needs its parameters in PARAMS
-            pytest.fail(f"Add parameters for {code!r} to PARAMS: {exc}")
-    return out
-
 
 def test_the_table_covers_every_registered_remedy():
-    spec_for("epochs")  # fills SPECS
     assert len(every_remedy({})) == len(SPECS) >= 20
 
 

@@ -33,8 +33,8 @@ class SourceEdit:
         source: The cell with the change written in, or a snippet to run before the cell's code.
         rewritten: True when ``source`` is the edited cell; False when it is a snippet.
         note: Why a snippet was returned (None when the cell was edited).
-        site: Where the captured fit stands in the edited cell (None when unknown), so that the next fix of a
-            chain edits the same call although lines were inserted above it.
+        site: Where the captured fit stands in the edited cell, so that the next fix of a chain edits the same
+            call although lines were inserted above it (None when unknown, or when no site was given).
     """
 
     source: str
@@ -102,7 +102,6 @@ class CellEditorCore:
     fit_after: cst.Call | None = None  # the captured fit as it stands in the edited tree
     _magics: dict[str, str] = field(default_factory=dict)
     _fit_choice: tuple[cst.Call | None, str | None] | None = None
-    _fit_ranges: dict[int, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         lines = []
@@ -120,8 +119,6 @@ class CellEditorCore:
             self.module = None
             return
         self.module.visit(self.info)
-        ranges = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
-        self._fit_ranges = {id(f): ranges[f] for f in self.info.fits}
 
     # ------------------------------------------------------------------ what the cell holds
 
@@ -150,14 +147,18 @@ class CellEditorCore:
     def _choose_fit(self) -> tuple[cst.Call | None, str | None]:
         if self._fit_choice is None:
             fits = self.info.fits
+            binds = [_binds(f) for f in fits]
+            # positions cost a pass over the tree: only a recorded site or several candidates need them
+            located = sum(binds) > 1 or (self.site is not None and bool(self.site.positions))
+            ranges = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider) if located else {}
             candidates = [
                 FitCandidate(
-                    start=(self._fit_ranges[id(f)].start.line, self._fit_ranges[id(f)].start.column),
-                    end=(self._fit_ranges[id(f)].end.line, self._fit_ranges[id(f)].end.column),
+                    start=(ranges[f].start.line, ranges[f].start.column) if located else (0, 0),
+                    end=(ranges[f].end.line, ranges[f].end.column) if located else (0, 0),
                     receiver=node_code(f.func.value),
-                    binds=_binds(f),
+                    binds=b,
                 )
-                for f in fits
+                for f, b in zip(fits, binds)
             ]
             index, why = choose_fit(candidates, self.site, keras_models=self._keras_model_names())
             self._fit_choice = (fits[index] if index is not None else None, why)
@@ -230,8 +231,9 @@ class CellEditorCore:
         return SourceEdit(new, rewritten=True, site=self._site_in(module))
 
     def _site_in(self, module: cst.Module) -> FitSite | None:
-        """Where the captured fit stands in the edited ``module`` (IPython lines keep their line numbers)."""
-        if self.fit_after is None:
+        """Where the captured fit stands in the edited ``module`` (IPython lines keep their line numbers); only
+        asked for when a site was given (the next fix of a chain will need one too)."""
+        if self.fit_after is None or self.site is None:
             return None
         where = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider).get(self.fit_after)
         if where is None:

@@ -15,6 +15,7 @@ class CallCollector(cst.CSTVisitor):
 
     def __init__(self) -> None:
         self.stmt: list[cst.SimpleStatementLine] = []
+        self.statements: list[cst.SimpleStatementLine] = []  # every statement line, in source order
         self.call_stmt: dict[int, cst.SimpleStatementLine] = {}
         self.fits: list[cst.Call] = []
         self.nested_fits: set[int] = set()  # ids of fits inside a lambda or a comprehension (no line can go before)
@@ -33,6 +34,7 @@ class CallCollector(cst.CSTVisitor):
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         self.stmt.append(node)
+        self.statements.append(node)
 
     def leave_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         self.stmt.pop()
