@@ -51,6 +51,7 @@ class CellRuns:
         self.problems: list[str] = []  # what went wrong inside stallmagic (never the user's code)
         self.released = False
         self.code_file: str | None = None  # the file name the cell's code ran under (its frames' co_filename)
+        self.keep_notes: list[str] = []  # why the last kept fixes could not be written into the cell, if so
 
     @property
     def runs(self) -> list[Run]:
@@ -179,13 +180,15 @@ class CellRuns:
             raise ValueError(f"{run.label} is the cell's own run: there is no fix to keep.")
         from ..remedies.source import rewrite
 
-        source, site = self.source, self.fit_site(run)
+        source, site, notes = self.source, self.fit_site(run), []
         for remedy in reversed(chain):
             if not callable(getattr(remedy, "apply_to_source", None)):
                 raise ValueError(f"The fix {remedy!s} cannot write itself into the cell.")
             edit = rewrite(remedy, source, site=site)  # the fit that was captured, where it stands after the last fix
             source, site = edit.source, edit.site
-        self.kept = run
+            if edit.note:
+                notes.append(edit.note)
+        self.kept, self.keep_notes = run, notes
         return f"{self.header}\n{source}"
 
     def sweep(self, run: Run, *, progress: Callable[[int, int, dict], Any] | None = None) -> Any:

@@ -107,3 +107,16 @@ def test_a_chain_of_fixes_follows_the_fit_below_the_lines_the_first_one_inserts(
     source = kept(cell, middle, Remedy("epochs", {"epochs": 3}))
     assert "h = model.fit(x_train, y_train, epochs=3, verbose=0, validation_data=(x_val, y_val))\n" in source
     assert source.endswith("scaler = StandardScaler().fit(x)\n")
+
+
+def test_stall_keep_says_in_one_line_when_it_cannot_tell_which_fit_it_was(ip, capsys):
+    cell = run_cell(ip, MODEL + "model.fit(x, y, epochs=1, verbose=0)\nmodel.fit(x, y, epochs=1, verbose=0)\n")
+    child = Run(index=2, label="fixed", fit=cell.runs[0].fit)
+    child.parent, child.remedy = cell.runs[0], Remedy("epochs", {"epochs": 3})
+    cell.code_file = None  # as for a cell whose call sites were not recorded: nothing tells the two fits apart
+    ip.magics_manager.registry["StallMagics"].kept = (cell, child)
+    capsys.readouterr()
+    ip.run_line_magic("stall", "keep")
+    out = capsys.readouterr().out.strip()
+    assert out.count("\n") == 0 and "could not be written into your cell: this cell has 2 .fit(...) calls" in out
+    assert ip.rl_next_input.split("\n")[1].startswith("# stallmagic: this cell has 2 .fit(...) calls (on lines 3, 4)")
