@@ -217,6 +217,8 @@ class Run:
     epoch done; an epoch without validation (``validation_freq``) has ``nan`` for the ``val_`` keys.
     ``learning_rates`` holds the optimizer's learning rate at the start of each epoch, schedules included.
     ``extras["seed"]`` is the seed given to ``keras.utils.set_random_seed`` before the fit, if any (reruns reuse it).
+    ``extras["call_sites"]`` is where the user's code called ``fit`` (file, line, column of each calling frame,
+    innermost first; empty for a rerun): "Keep this fix" edits that call (``stallmagic/_internal/call_site.py``).
     """
 
     index: int

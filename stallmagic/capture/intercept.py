@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from .._internal.call_site import calling_frames
 from .._internal.keras_private import user_random_seed
 from ..record import ErrorRecord, Run, Session
 
@@ -240,6 +241,7 @@ def _start_run(
     run.data = refs
     run.keras_model = model
     run.fit_call = {"args": args, "kwargs": dict(kwargs)}
+    run.extras["call_sites"] = calling_frames()  # where the user's code called fit: what "Keep this fix" edits
     run.started_at = time.time()
     seed = user_random_seed()
     if seed is not None:

@@ -136,7 +136,7 @@ class StallMagics(Magics):
         value = error = None
         try:
             with capture(session=cell.session):
-                value = run_cell_body(self.shell, cell.header, body)
+                value = run_cell_body(self.shell, cell.header, body, compiled=cell.ran_as)
         except BaseException as exc:  # KeyboardInterrupt too: show the partial run first, then re-raise it
             error = exc
             try:
@@ -293,6 +293,12 @@ class StallMagics(Magics):
         except Exception as exc:
             raise UsageError(f"Cannot keep {run.label}: {exc}") from None
         self.shell.set_next_input(code, replace=True)
+        if cell.keep_notes:  # the code says why in its first line; so does this one
+            print(
+                f"[stallmagic] The fix of {run.label} could not be written into your cell: {cell.keep_notes[0]}. "
+                "The cell's input now holds code to run before it instead."
+            )
+            return
         print(
             f"[stallmagic] Kept the fix of {run.label}: the cell's input now holds your cell with the fix written in; "
             "run it to train with the fix."
