@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 from .capture import capture
-from .diagnosis import CAUSES, Finding, Report, diagnose
+from .diagnosis import CAUSES, Finding, Report
 from .record import Run, Session
+from .remedies.attach import diagnose
 from .rerun import sweep
 
 __version__ = "0.1.0"

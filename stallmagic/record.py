@@ -6,9 +6,10 @@ cannot be serialised (the model, the data as given to ``fit``, the starting weig
 ``runtime`` and left out of ``to_dict()``. This module imports neither Keras nor IPython.
 
 The records sit at the bottom of the package: every other layer imports them, and they import nothing above them
-at load time. ``Run.diagnose``, ``Run.rerun``, ``Run.restore`` and ``Session.compare`` are one-line facades, for a
-notebook user who holds a Run, onto :mod:`stallmagic.diagnosis` and :mod:`stallmagic.rerun`; each imports its
-layer when called, so importing the records never drags in the layers above (nor, through them, Keras).
+at load time. ``Run.diagnose``, ``Run.rerun``, ``Run.repair``, ``Run.restore`` and ``Session.compare`` are
+one-line facades, for a notebook user who holds a Run, onto :mod:`stallmagic.remedies.attach` (the diagnosis with
+its remedies) and :mod:`stallmagic.rerun`; each imports its layer when called, so importing the records never drags
+in the layers above (nor, through them, Keras).
 """
 
 from __future__ import annotations
@@ -216,6 +217,8 @@ class Run:
     epoch done; an epoch without validation (``validation_freq``) has ``nan`` for the ``val_`` keys.
     ``learning_rates`` holds the optimizer's learning rate at the start of each epoch, schedules included.
     ``extras["seed"]`` is the seed given to ``keras.utils.set_random_seed`` before the fit, if any (reruns reuse it).
+    ``extras["call_sites"]`` is where the user's code called ``fit`` (file, line, column of each calling frame,
+    innermost first; empty for a rerun): "Keep this fix" edits that call (``stallmagic/_internal/call_site.py``).
     """
 
     index: int
@@ -274,7 +277,7 @@ class Run:
         Returns:
             A :class:`~stallmagic.diagnosis.report.Report`, also kept as ``run.report``.
         """
-        from .diagnosis import diagnose_run  # lazy: a facade onto the layer above (see the module docstring)
+        from .remedies.attach import diagnose_run  # lazy: a facade onto the layer above (see the module docstring)
 
         return diagnose_run(self, metric=metric, gradients=gradients)
 

@@ -20,3 +20,11 @@ LOSS_CLASSES = {
     "binary_focal_crossentropy": "BinaryFocalCrossentropy",
     "categorical_focal_crossentropy": "CategoricalFocalCrossentropy",
 }
+#: ``keras.Model.fit``'s parameters after ``self``, in order; every one may be given by position or by keyword.
+#: The cell rewrites bind a ``fit`` call to them (``remedies/source/fit_args.py``), the rerun engine checks its
+#: overrides against them; ``tests/remedies/test_fit_args.py`` checks them against the installed Keras.
+FIT_PARAMETERS = (
+    "x", "y", "batch_size", "epochs", "verbose", "callbacks", "validation_split", "validation_data", "shuffle",
+    "class_weight", "sample_weight", "initial_epoch", "steps_per_epoch", "validation_steps", "validation_batch_size",
+    "validation_freq",
+)  # fmt: skip

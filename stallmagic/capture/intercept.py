@@ -5,6 +5,9 @@ model inherits it from) with a thin wrapper for as long as at least one ``captur
 the original back when the last one closes, whatever ended it. The wrapper adds one epoch-level callback to
 the call and otherwise passes the user's arguments through untouched, so the fit returns the same History,
 runs the same callbacks and raises the same exceptions.
+
+The patch and the open blocks belong to one object, :data:`INTERCEPTOR` (a :class:`FitInterceptor`), the only
+state of this module; :func:`capture`, :func:`is_patched` and :func:`original_fit` are its entry points.
 """
 
 from __future__ import annotations
@@ -17,13 +20,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from .._internal.call_site import calling_frames
 from .._internal.keras_private import user_random_seed
 from ..record import ErrorRecord, Run, Session
-
-_lock = threading.RLock()
-_blocks: list[tuple[Session, dict]] = []  # open capture() blocks, outermost first: (session, run attributes)
-_patch: dict[str, Any] = {}  # {"cls": keras.Model, "original": fn, "own": fn | None} while installed
-_active = threading.local()  # models whose fit is running under the wrapper in this thread
 
 
 def _keras_model_class() -> type:
@@ -32,46 +31,148 @@ def _keras_model_class() -> type:
     return keras.Model
 
 
+class FitInterceptor:
+    """The owner of the patch on ``keras.Model.fit`` and of the open ``capture()`` blocks.
+
+    ``keras.Model.fit`` is one class attribute, shared by every model in every thread, so what patches it is
+    process-wide too: there is one interceptor, :data:`INTERCEPTOR`, made when this module is imported and kept for
+    the life of the process. It holds the patch only while a block is open: installed when the first block opens,
+    removed when the last one closes (blocks may close in any order), and what was there before goes back,
+    including a ``fit`` the user had set on ``keras.Model`` themselves. Its lock guards the blocks and the patch;
+    the models whose fit is running under the wrapper are kept per thread, so a fit that re-enters itself on the
+    same model (a subclass calling ``super().fit``) is one run, while a fit in another thread is a run of its own.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._blocks: list[tuple[Session, dict]] = []  # open capture() blocks, outermost first: (session, run attrs)
+        self._patch: dict[str, Any] = {}  # {"cls", "original", "own", "signature"} while installed
+        self._active = threading.local()  # .ids: models whose fit is running under the wrapper in this thread
+
+    def original_fit(self) -> Any:
+        """The unpatched ``fit`` (what ``keras.Model.fit`` is when no capture is open)."""
+        with self._lock:
+            if self._patch:
+                return self._patch["original"]
+        return _keras_model_class().fit
+
+    def is_patched(self) -> bool:
+        """Whether ``keras.Model.fit`` is currently stallmagic's wrapper."""
+        with self._lock:
+            return bool(self._patch)
+
+    def open_block(self, session: Session, run_attrs: dict) -> tuple[Session, dict]:
+        """Open a block that records into ``session`` (patching ``fit`` if it is the first); returns its handle."""
+        block = (session, dict(run_attrs))
+        with self._lock:
+            if not self._blocks:
+                self._install()
+            self._blocks.append(block)
+        return block
+
+    def close_block(self, block: tuple[Session, dict]) -> None:
+        """Close ``block`` (by identity; closing it twice is harmless), and remove the patch if it was the last."""
+        with self._lock:
+            for i, open_block in enumerate(self._blocks):
+                if open_block is block:
+                    del self._blocks[i]
+                    break
+            if not self._blocks and self._patch:
+                self._uninstall()
+
+    def _install(self) -> None:
+        cls = _keras_model_class()
+        own = cls.__dict__.get("fit")  # None: fit is inherited from the backend trainer
+        original = cls.fit
+        self._patch.update(cls=cls, original=original, own=own, signature=inspect.signature(original))
+        interceptor = self
+
+        def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True
+            return interceptor._captured_fit(original, self, args, kwargs)
+
+        fit.__doc__ = original.__doc__
+        fit.__name__ = "fit"
+        fit.__qualname__ = getattr(original, "__qualname__", "fit")
+        fit.__wrapped__ = original  # type: ignore[attr-defined]
+        fit._stallmagic = True  # type: ignore[attr-defined]
+        cls.fit = fit
+
+    def _uninstall(self) -> None:
+        cls, own = self._patch["cls"], self._patch["own"]
+        if own is None:
+            if "fit" in cls.__dict__:
+                delattr(cls, "fit")
+        else:
+            cls.fit = own
+        self._patch.clear()
+
+    def _running_models(self) -> set[int]:
+        ids = getattr(self._active, "ids", None)
+        if ids is None:
+            ids = self._active.ids = set()
+        return ids
+
+    def _patch_signature(self, original: Any) -> inspect.Signature:
+        with self._lock:
+            sig = self._patch.get("signature")
+        return sig if sig is not None else inspect.signature(original)
+
+    def _captured_fit(self, original: Any, model: Any, args: tuple, kwargs: dict) -> Any:
+        """One ``fit`` call through the wrapper: a Run in every open block's session, or the plain call."""
+        __tracebackhide__ = True
+        with self._lock:
+            blocks = list(self._blocks)
+        sessions = _distinct([s for s, _ in blocks])  # a session opened twice (a rerun in its own cell) records once
+        running = self._running_models()
+        if not sessions or id(model) in running:  # a fit re-entered on the same model is the same run
+            return original(model, *args, **kwargs)
+        try:
+            bound = self._patch_signature(original).bind(model, *args, **kwargs)
+        except TypeError:
+            return original(model, *args, **kwargs)  # let Keras word the argument error
+
+        run = _start_run(sessions, model, bound, args, kwargs, blocks[-1][1])
+        recorder = _make_recorder(run, sessions)
+        user_callbacks = bound.arguments.get("callbacks")
+        holder = getattr(user_callbacks, "callbacks", None)  # a keras CallbackList
+        if holder is not None:
+            holder.append(recorder)
+            recorder.set_model(model)
+            recorder.set_params(getattr(user_callbacks, "params", {}) or {})
+        else:
+            bound.arguments["callbacks"] = [*(user_callbacks or []), recorder]
+
+        running.add(id(model))
+        start = time.perf_counter()
+        try:
+            history = original(*bound.args, **bound.kwargs)
+        except KeyboardInterrupt:
+            _finish(run, model, start, "interrupted", sessions, error=ErrorRecord("KeyboardInterrupt", ""))
+            raise
+        except BaseException as exc:
+            _finish(run, model, start, "error", sessions, error=ErrorRecord(type(exc).__name__, str(exc)))
+            raise
+        finally:
+            running.discard(id(model))
+            if holder is not None and recorder in holder:
+                holder.remove(recorder)
+        _finish(run, model, start, _end_reason(run, model), sessions)
+        return history
+
+
+#: The process's one interceptor (see :class:`FitInterceptor` for why there is exactly one, and its lifetime).
+INTERCEPTOR = FitInterceptor()
+
+
 def original_fit() -> Any:
     """The unpatched ``fit`` (what ``keras.Model.fit`` is when no capture is open)."""
-    with _lock:
-        if _patch:
-            return _patch["original"]
-    return _keras_model_class().fit
+    return INTERCEPTOR.original_fit()
 
 
 def is_patched() -> bool:
     """Whether ``keras.Model.fit`` is currently stallmagic's wrapper."""
-    with _lock:
-        return bool(_patch)
-
-
-def _install() -> None:
-    cls = _keras_model_class()
-    own = cls.__dict__.get("fit")  # None: fit is inherited from the backend trainer
-    original = cls.fit
-    _patch.update(cls=cls, original=original, own=own, signature=inspect.signature(original))
-
-    def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
-        __tracebackhide__ = True
-        return _captured_fit(original, self, args, kwargs)
-
-    fit.__doc__ = original.__doc__
-    fit.__name__ = "fit"
-    fit.__qualname__ = getattr(original, "__qualname__", "fit")
-    fit.__wrapped__ = original  # type: ignore[attr-defined]
-    fit._stallmagic = True  # type: ignore[attr-defined]
-    cls.fit = fit
-
-
-def _uninstall() -> None:
-    cls, own = _patch["cls"], _patch["own"]
-    if own is None:
-        if "fit" in cls.__dict__:
-            delattr(cls, "fit")
-    else:
-        cls.fit = own
-    _patch.clear()
+    return INTERCEPTOR.is_patched()
 
 
 @contextlib.contextmanager
@@ -112,76 +213,11 @@ def capture(
     unknown = set(run_attrs or {}) - {"label", "parent", "remedy"}
     if unknown:
         raise ValueError(f"run_attrs accepts 'label', 'parent' and 'remedy'. Got {sorted(unknown)} instead.")
-    block = (session, dict(run_attrs or {}))
-    with _lock:
-        if not _blocks:
-            _install()
-        _blocks.append(block)
+    block = INTERCEPTOR.open_block(session, run_attrs or {})
     try:
         yield session
     finally:
-        with _lock:
-            for i, open_block in enumerate(_blocks):
-                if open_block is block:
-                    del _blocks[i]
-                    break
-            if not _blocks and _patch:
-                _uninstall()
-
-
-def _running_models() -> set[int]:
-    ids = getattr(_active, "ids", None)
-    if ids is None:
-        ids = _active.ids = set()
-    return ids
-
-
-def _captured_fit(original: Any, model: Any, args: tuple, kwargs: dict) -> Any:
-    __tracebackhide__ = True
-    with _lock:
-        blocks = list(_blocks)
-    sessions = _distinct([s for s, _ in blocks])  # a session opened twice (a rerun inside its own cell) records once
-    running = _running_models()
-    if not sessions or id(model) in running:  # a fit re-entered on the same model is the same run
-        return original(model, *args, **kwargs)
-    try:
-        bound = _patch_signature(original).bind(model, *args, **kwargs)
-    except TypeError:
-        return original(model, *args, **kwargs)  # let Keras word the argument error
-
-    run = _start_run(sessions, model, bound, args, kwargs, blocks[-1][1])
-    recorder = _make_recorder(run, sessions)
-    user_callbacks = bound.arguments.get("callbacks")
-    holder = getattr(user_callbacks, "callbacks", None)  # a keras CallbackList
-    if holder is not None:
-        holder.append(recorder)
-        recorder.set_model(model)
-        recorder.set_params(getattr(user_callbacks, "params", {}) or {})
-    else:
-        bound.arguments["callbacks"] = [*(user_callbacks or []), recorder]
-
-    running.add(id(model))
-    start = time.perf_counter()
-    try:
-        history = original(*bound.args, **bound.kwargs)
-    except KeyboardInterrupt:
-        _finish(run, model, start, "interrupted", sessions, error=ErrorRecord("KeyboardInterrupt", ""))
-        raise
-    except BaseException as exc:
-        _finish(run, model, start, "error", sessions, error=ErrorRecord(type(exc).__name__, str(exc)))
-        raise
-    finally:
-        running.discard(id(model))
-        if holder is not None and recorder in holder:
-            holder.remove(recorder)
-    _finish(run, model, start, _end_reason(run, model), sessions)
-    return history
-
-
-def _patch_signature(original: Any) -> inspect.Signature:
-    with _lock:
-        sig = _patch.get("signature")
-    return sig if sig is not None else inspect.signature(original)
+        INTERCEPTOR.close_block(block)
 
 
 def _distinct(sessions: list[Session]) -> list[Session]:
@@ -205,6 +241,7 @@ def _start_run(
     run.data = refs
     run.keras_model = model
     run.fit_call = {"args": args, "kwargs": dict(kwargs)}
+    run.extras["call_sites"] = calling_frames()  # where the user's code called fit: what "Keep this fix" edits
     run.started_at = time.time()
     seed = user_random_seed()
     if seed is not None:

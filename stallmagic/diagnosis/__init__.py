@@ -1,14 +1,17 @@
 """Diagnosis: why validation accuracy stalls, ranked, with evidence. Pure: no Keras, no IPython.
 
 ``diagnose(run, measurements)`` runs every rule of :data:`RULES` (:mod:`.rules`) on shared :class:`Signals`,
-ranks the findings (:mod:`.ranking`), attaches remedies, and returns a :class:`Report`. ``Run.diagnose()`` measures
-the live model and data first (:mod:`stallmagic.diagnosis.measure`) and then calls this.
+ranks the findings (:mod:`.ranking`) and returns a :class:`Report`. The diagnosis does not know the remedies (the
+layer above): a caller that wants them passes :func:`stallmagic.remedies.suggest` as ``remedies``, as
+:mod:`stallmagic.remedies.attach` does for ``stallmagic.diagnose`` and ``Run.diagnose()`` (which measures the live
+model and data first, with :mod:`stallmagic.diagnosis.measure`).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 from ..record import Run
 from .causes import CAUSES, FAMILY, TIER
@@ -18,13 +21,17 @@ from .report import ALERT, Finding, Report
 from .rules import RULES
 from .signals import Signals, resolve_metric
 
+#: What proposes a finding's remedies: ``(finding, run, signals) -> remedies``, most promising first
+#: (:func:`stallmagic.remedies.suggest`). Passed in by the layer above, so the diagnosis never imports it.
+RemedySource = Callable[[Finding, Run, Signals], list]
+
 
 def diagnose(
     run: Run,
     measurements: Measurements | None = None,
     *,
     metric: str | None = None,
-    with_remedies: bool = True,
+    remedies: RemedySource | None = None,
     seed: int = 0,
 ) -> Report:
     """Explain what holds the run's validation metric back.
@@ -35,7 +42,9 @@ def diagnose(
             :func:`stallmagic.diagnosis.measure.measure`; without them only the curves and the model's
             configuration are read.
         metric: The metric that "accuracy" means here (default: the first accuracy-like metric, else the loss).
-        with_remedies: Attach remedies to each finding (default ``True``).
+        remedies: What proposes each finding's remedies (:func:`stallmagic.remedies.suggest`), called once per
+            finding after ranking and before the summary and notes are read, since it may fill lazy signals
+            they report (default ``None``: every finding's ``remedies`` stays empty).
         seed: Seed of the cheap probes (default 0).
 
     Returns:
@@ -51,8 +60,9 @@ def diagnose(
         if finding is not None:
             findings.append(finding)
     findings = rank(findings)
-    if with_remedies:
-        _attach_remedies(findings, run, signals)
+    if remedies is not None:
+        for finding in findings:
+            finding.remedies = remedies(finding, run, signals)
     report = Report(
         run_label=run.label,
         metric=signals.metric.train_key,
@@ -63,38 +73,6 @@ def diagnose(
     )
     report.timings["diagnose"] = time.perf_counter() - start
     return report
-
-
-def diagnose_run(run: Run, *, metric: str | None = None, gradients: bool = True) -> Report:
-    """Measure a live run's model and data, diagnose it, and keep the report on it (what ``Run.diagnose()`` does).
-
-    Args:
-        run: A captured Run; without its data (a Run rebuilt from JSON) only the curves and the configuration are
-            read.
-        metric: What "accuracy" means for this run (default: the first accuracy-like metric, else the loss).
-        gradients: Run the gradient/dead-ReLU probe (default ``True``; TensorFlow backend only).
-
-    Returns:
-        The :class:`Report`, also kept as ``run.report``.
-    """
-    from .measure import measure  # lazy: measuring needs Keras, the rest of the diagnosis does not
-
-    measurements = measure(run, gradients=gradients) if run.data is not None else None
-    run.report = diagnose(run, measurements, metric=metric)
-    return run.report
-
-
-def _attach_remedies(findings: list[Finding], run: Run, signals: Signals) -> None:
-    """Each finding's remedies, from :func:`stallmagic.remedies.suggest`.
-
-    The one upward import of the diagnosis, made here at call time: remedies read the diagnosis's signals and
-    checks, and a report is handed out with its remedies attached. Remedies import neither Keras nor IPython, so
-    the core stays pure.
-    """
-    from ..remedies import suggest
-
-    for finding in findings:
-        finding.remedies = suggest(finding, run, signals)
 
 
 def _unique(items: list[str]) -> list[str]:
@@ -166,5 +144,5 @@ def _against_baseline(text: str, best: float, summary: dict, *, accuracy: bool) 
 
 __all__ = [
     "ALERT", "CAUSES", "FAMILY", "RULES", "TIER", "ArraySample", "Finding", "GradientProbe", "Measurements",
-    "Report", "Signals", "diagnose", "diagnose_run", "resolve_metric",
+    "RemedySource", "Report", "Signals", "diagnose", "resolve_metric",
 ]  # fmt: skip

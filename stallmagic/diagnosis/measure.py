@@ -5,6 +5,10 @@ whole arrays), runs one prediction pass on the validation sample, and probes gra
 fixed batch at the starting and the final weights. Everything it returns is plain numpy in a
 :class:`~stallmagic.diagnosis.measurements.Measurements`, which the pure rules read. The user's model ends with
 exactly the weights it had before (the probe sets and restores them).
+
+A model with several outputs is judged on its first output (its samples' targets and its predictions), but the
+gradient probe differentiates the loss the model trains on, every output's term included, with the targets in the
+structure ``fit`` got them: that is the gradient training followed, and it reaches every head's layers.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 
 from .._internal.layers import is_nested_model, leaf_layers
 from .._internal.nested import flatten, map_arrays
+from .._internal.text import safe_str
 from ..capture.activations import layer_activation
 from ..capture.snapshot import n_rows
 from ..record import Run
@@ -41,18 +46,20 @@ def measure(run: Run, *, max_rows: int = MAX_ROWS, gradients: bool = True, seed:
         return m
 
     t = time.perf_counter()
-    train_struct = None
+    train_struct = train_targets = None
     if run.fit.data_kind == "arrays":
         x, y = data.train()
-        m.train, train_struct = _sample_arrays(x, y, max_rows, rng)
+        m.train, train_struct, train_targets = _sample_arrays(x, y, max_rows, rng)
     else:
-        m.train, train_struct = _sample_batches(data.x, run.fit.data_kind, max_rows, "training", m.notes)
+        m.train, train_struct, train_targets = _sample_batches(
+            data.x, run.fit.data_kind, max_rows, "training", m.notes
+        )
     val_struct = None
     validation = data.validation()
     if validation is not None:
-        m.val, val_struct = _sample_arrays(validation[0], validation[1], max_rows, rng)
+        m.val, val_struct, _ = _sample_arrays(validation[0], validation[1], max_rows, rng)
     elif data.validation_data is not None:
-        m.val, val_struct = _sample_batches(
+        m.val, val_struct, _ = _sample_batches(
             data.validation_data, run.fit.validation_kind, max_rows, "validation", m.notes
         )
     m.timings["sample_data"] = time.perf_counter() - t
@@ -67,12 +74,12 @@ def measure(run: Run, *, max_rows: int = MAX_ROWS, gradients: bool = True, seed:
         try:
             setattr(m, field_name, _probabilities(run, _predict(model, struct, sample.y)))
         except Exception as exc:  # a model that cannot predict on its own data: say so, go on
-            m.notes.append(f"The prediction pass on {split} failed ({type(exc).__name__}: {exc}).")
+            m.notes.append(f"The prediction pass on {split} failed ({type(exc).__name__}: {safe_str(exc)}).")
         m.timings["predict"] = time.perf_counter() - t
 
     if gradients and model is not None and train_struct is not None and m.train is not None:
         t = time.perf_counter()
-        m.gradients = _gradient_probe(run, model, train_struct, m.train.y, m.notes)
+        m.gradients = _gradient_probe(run, model, train_struct, train_targets, m.notes)
         m.timings["gradient_probe"] = time.perf_counter() - t
     return m
 
@@ -120,13 +127,22 @@ def _flatten_numeric(x: Any) -> np.ndarray | None:
     return np.concatenate(cols, axis=1) if len(cols) > 1 else cols[0]
 
 
+def _several_outputs(y: Any) -> bool:
+    """Whether ``y`` holds the targets of several outputs (a dict, list or tuple of arrays), not one output's
+    targets (an array, or a list of plain values)."""
+    if not isinstance(y, (Mapping, list, tuple)) or hasattr(y, "shape") or not y:
+        return False
+    first = next(iter(y.values())) if isinstance(y, Mapping) else y[0]
+    return hasattr(first, "shape")
+
+
 def _to_numpy(y: Any) -> np.ndarray | None:
+    """One output's targets as numpy: the first output's when ``y`` holds several."""
     if y is None:
         return None
+    if _several_outputs(y):
+        return _to_numpy(next(iter(y.values())) if isinstance(y, Mapping) else y[0])
     if isinstance(y, (Mapping, list, tuple)) and not hasattr(y, "shape"):
-        first = next(iter(y.values())) if isinstance(y, Mapping) else y[0]
-        if hasattr(first, "shape"):
-            return _to_numpy(first)  # several outputs: the first one
         return np.asarray(y)
     if hasattr(y, "to_numpy"):
         return y.to_numpy()
@@ -137,20 +153,27 @@ def _to_numpy(y: Any) -> np.ndarray | None:
     return keras.ops.convert_to_numpy(y)
 
 
-def _sample_arrays(x: Any, y: Any, max_rows: int, rng: np.random.Generator) -> tuple[ArraySample | None, Any]:
+def _sample_arrays(
+    x: Any, y: Any, max_rows: int, rng: np.random.Generator
+) -> tuple[ArraySample | None, Any, Any]:
+    """A bounded sample of a split given as arrays: the sample (first output's targets), its inputs in the structure
+    ``fit`` got them, and its targets in that structure (every output's, for the gradient probe's loss)."""
     n = n_rows(x)
     if n is None or n == 0:
-        return None, None
+        return None, None, None
     rows = np.arange(n) if n <= max_rows else np.sort(rng.choice(n, max_rows, replace=False))
     x_rows = _take(x, rows)
+    targets = _take(y, rows) if _several_outputs(y) else None
     y_all = _to_numpy(y) if y is not None and n <= MAX_LABEL_ROWS else None
-    y_rows = y_all[rows] if y_all is not None else _to_numpy(_take(y, rows))
-    return ArraySample(x=_flatten_numeric(x_rows), y=y_rows, rows=rows, n_total=n, y_all=y_all), x_rows
+    y_rows = y_all[rows] if y_all is not None else _to_numpy(targets if targets is not None else _take(y, rows))
+    sample = ArraySample(x=_flatten_numeric(x_rows), y=y_rows, rows=rows, n_total=n, y_all=y_all)
+    return sample, x_rows, targets if targets is not None else y_rows
 
 
 def _sample_batches(data: Any, kind: str | None, max_rows: int, split: str, notes: list[str]):
-    """A bounded sample from a tf.data pipeline or a PyDataset: the first batches up to ``max_rows`` rows."""
-    xs, ys = [], []
+    """A bounded sample from a tf.data pipeline or a PyDataset: the first batches up to ``max_rows`` rows, as
+    :func:`_sample_arrays` returns it (sample, inputs, targets in the batches' structure)."""
+    xs, ys, targets = [], [], []
     total = 0
     try:
         if kind == "tf.data":
@@ -162,25 +185,28 @@ def _sample_batches(data: Any, kind: str | None, max_rows: int, split: str, note
                 f"The {split} data came from a {kind or 'generator'}, which cannot be read again without "
                 "consuming it: data checks on it were skipped."
             )
-            return None, None
+            return None, None, None
         for batch in batches:
             if not isinstance(batch, (tuple, list)) or len(batch) < 2:
                 notes.append(f"The {split} batches hold no targets: label checks on them were skipped.")
-                return None, None
+                return None, None, None
             bx, by = batch[0], batch[1]
             xs.append(bx)
             ys.append(_to_numpy(by))
+            if _several_outputs(by):
+                targets.append(_as_numpy_struct(by))
             total += n_rows(bx) or 0
             if total >= max_rows:
                 break
     except Exception as exc:
         notes.append(f"Reading a sample of the {split} data failed ({type(exc).__name__}): data checks skipped.")
-        return None, None
+        return None, None, None
     if not xs:
-        return None, None
+        return None, None, None
     x_struct = _concat([_as_numpy_struct(b) for b in xs])
     y = np.concatenate(ys)
-    return ArraySample(x=_flatten_numeric(x_struct), y=y, rows=np.arange(len(y)), n_total=None), x_struct
+    sample = ArraySample(x=_flatten_numeric(x_struct), y=y, rows=np.arange(len(y)), n_total=None)
+    return sample, x_struct, _concat(targets) if targets else y
 
 
 def _as_numpy_struct(x: Any) -> Any:
@@ -260,7 +286,9 @@ def _relu_layers(model: Any) -> list:
             and not is_nested_model(layer)]  # fmt: skip
 
 
-def _gradient_probe(run: Run, model: Any, x_struct: Any, y: np.ndarray | None, notes: list[str]):
+def _gradient_probe(run: Run, model: Any, x_struct: Any, targets: Any, notes: list[str]):
+    """Gradients, weights and dead ReLUs on one batch of ``x_struct`` and ``targets`` (every output's targets, in the
+    structure ``fit`` got them), at the starting and the final weights; ``None`` with a note when not measured."""
     import keras
 
     if keras.backend.backend() != "tensorflow":
@@ -269,19 +297,20 @@ def _gradient_probe(run: Run, model: Any, x_struct: Any, y: np.ndarray | None, n
             f"{keras.backend.backend()}): not measured."
         )
         return None
-    if y is None:
+    n_targets = n_rows(targets)
+    if not n_targets:
         return None
 
-    rows = np.arange(len(y))
+    rows = np.arange(n_targets)
     flat = _flatten_numeric(x_struct)
-    if flat is not None and len(flat) == len(y):  # rows with NaN/inf inputs would only probe the NaN
+    if flat is not None and len(flat) == n_targets:  # rows with NaN/inf inputs would only probe the NaN
         rows = rows[np.isfinite(flat).all(axis=1)]
     rows = rows[: min(PROBE_ROWS, len(rows))]
     if len(rows) == 0:
         return None
     n = len(rows)
     xb = _take(x_struct, rows)
-    yb = y[rows]
+    yb = _take(targets, rows)
     layers = _kernel_layers(model)
     if not layers:
         return None
@@ -332,8 +361,11 @@ def _probe_moments(run, model, probe, final, layers, relus, activations, xb, yb,
                 probe.dead_relu[when] = {
                     layer.name: _dead_share(np.asarray(o)) for layer, o in zip(relus, outs, strict=False)
                 }
-    except Exception as exc:
-        notes.append(f"The gradient probe failed ({type(exc).__name__}: {exc}): gradients not measured.")
+    except Exception as exc:  # the error's own text is Keras's internals, not something the user can act on
+        notes.append(
+            f"The gradient probe could not run on this model ({type(exc).__name__}): gradients and dead ReLUs were "
+            "not measured."
+        )
         return None
     finally:
         model.set_weights(final)

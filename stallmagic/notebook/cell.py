@@ -12,11 +12,14 @@ import dataclasses
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import rerun as engine
 from ..record import Run, Session
 from ..rerun.repair import BUDGET as REPAIR_BUDGET
+
+if TYPE_CHECKING:
+    from ..remedies.source import FitSite
 
 #: The optimizer search behind the panel's sweep button and ``%stall sweep`` (the seed's Example 3).
 SWEEP_GRID: dict[str, list] = {"optimizer": ["adam", "rmsprop", "sgd"], "learning_rate": [1e-3, 1e-2]}
@@ -47,6 +50,8 @@ class CellRuns:
         self.repair_result: Any = None
         self.problems: list[str] = []  # what went wrong inside stallmagic (never the user's code)
         self.released = False
+        self.code_file: str | None = None  # the file name the cell's code ran under (its frames' co_filename)
+        self.keep_notes: list[str] = []  # why the last kept fixes could not be written into the cell, if so
 
     @property
     def runs(self) -> list[Run]:
@@ -60,6 +65,27 @@ class CellRuns:
     def header(self) -> str:
         """The cell's first line: ``%%diagnose_fit`` and its options."""
         return f"%%diagnose_fit {self.line}".rstrip()
+
+    def ran_as(self, filename: str) -> None:
+        """Record the file name the cell's code runs under (IPython's name for the cell), before it runs."""
+        self.code_file = filename
+
+    def fit_site(self, run: Run) -> FitSite | None:
+        """Which ``.fit(...)`` call of this cell made ``run`` (its original run, for a rerun), read from the call
+        sites the capture recorded; ``None`` when nothing was recorded."""
+        root = run
+        while root.parent is not None:
+            root = root.parent
+        if self.code_file is None:
+            return None
+        from ..remedies.source import FitSite
+
+        # IPython drops a cell's leading blank lines before compiling; the magic's line is line 1 of the code
+        blank = len(self.source) - len(self.source.lstrip("\r\n\t "))
+        skipped = self.source[:blank].count("\n")
+        return FitSite.from_frames(
+            root.extras.get("call_sites"), file=self.code_file, source=self.source, first_line=2 - skipped
+        )
 
     def release(self) -> None:
         """Drop the live references of this cell's runs (model, data, weight snapshots); the records stay.
@@ -152,13 +178,17 @@ class CellRuns:
             r = r.parent
         if not chain:
             raise ValueError(f"{run.label} is the cell's own run: there is no fix to keep.")
-        source = self.source
+        from ..remedies.source import rewrite
+
+        source, site, notes = self.source, self.fit_site(run), []
         for remedy in reversed(chain):
-            apply = getattr(remedy, "apply_to_source", None)
-            if not callable(apply):
+            if not callable(getattr(remedy, "apply_to_source", None)):
                 raise ValueError(f"The fix {remedy!s} cannot write itself into the cell.")
-            source = apply(source)
-        self.kept = run
+            edit = rewrite(remedy, source, site=site)  # the fit that was captured, where it stands after the last fix
+            source, site = edit.source, edit.site
+            if edit.note:
+                notes.append(edit.note)
+        self.kept, self.keep_notes = run, notes
         return f"{self.header}\n{source}"
 
     def sweep(self, run: Run, *, progress: Callable[[int, int, dict], Any] | None = None) -> Any:

@@ -8,19 +8,24 @@ that runs a cell and lets its exception through, so this module repeats the few 
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from typing import Any
 
 
-def run_cell_body(shell: Any, header: str, body: str) -> Any:
+def run_cell_body(shell: Any, header: str, body: str, *, compiled: Callable[[str], Any] | None = None) -> Any:
     """Execute ``body`` in the user's namespace; return the value the cell's ``Out`` should show (or ``None``).
 
     The code is registered with IPython's compiler cache under the cell's number with ``header`` (the magic's line)
     as line 1, so tracebacks show "Cell In[n], line k" with the lines the user sees. Node interactivity follows
     ``InteractiveShell.ast_node_interactivity``; the last expression's value is returned, like ``%%time`` does.
+    ``compiled``, if given, is called with that file name before the code runs: the ``co_filename`` of the cell's
+    frames, which tells a fit called in the cell from one called elsewhere.
     """
     __tracebackhide__ = True
     transformed = shell.transform_cell(body)
     filename = shell.compile.cache(f"{header}\n{transformed}", shell.execution_count, raw_code=f"{header}\n{body}")
+    if compiled is not None:
+        compiled(filename)
     tree = shell.compile.ast_parse("\n" + transformed, filename=filename)
     tree = shell.transform_ast(tree)
     nodes = list(tree.body) if tree is not None else []

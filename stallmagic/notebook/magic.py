@@ -136,7 +136,7 @@ class StallMagics(Magics):
         value = error = None
         try:
             with capture(session=cell.session):
-                value = run_cell_body(self.shell, cell.header, body)
+                value = run_cell_body(self.shell, cell.header, body, compiled=cell.ran_as)
         except BaseException as exc:  # KeyboardInterrupt too: show the partial run first, then re-raise it
             error = exc
             try:
@@ -293,6 +293,12 @@ class StallMagics(Magics):
         except Exception as exc:
             raise UsageError(f"Cannot keep {run.label}: {exc}") from None
         self.shell.set_next_input(code, replace=True)
+        if cell.keep_notes:  # the code says why in its first line; so does this one
+            print(
+                f"[stallmagic] The fix of {run.label} could not be written into your cell: {cell.keep_notes[0]}. "
+                "The cell's input now holds code to run before it instead."
+            )
+            return
         print(
             f"[stallmagic] Kept the fix of {run.label}: the cell's input now holds your cell with the fix written in; "
             "run it to train with the fix."
@@ -336,23 +342,26 @@ class StallMagics(Magics):
         self.views.clear()
 
 
-_loaded: dict[int, StallMagics] = {}
+def _loaded_magics(ipython: Any) -> StallMagics | None:
+    """The shell's StallMagics, if the extension is loaded: IPython's own registry of magics instances
+    (``magics_manager.registry``, keyed by class name) holds it, so the shell owns it and nothing here outlives it."""
+    magics = ipython.magics_manager.registry.get(StallMagics.__name__)
+    return magics if isinstance(magics, StallMagics) else None
 
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext stallmagic``: register ``%%diagnose_fit`` and ``%stall`` (and ``%config StallMagics``)."""
-    if id(ipython) in _loaded:
+    if _loaded_magics(ipython) is not None:
         return
     magics = StallMagics(ipython)
     ipython.register_magics(magics)
     if magics not in ipython.configurables:
         ipython.configurables.append(magics)
-    _loaded[id(ipython)] = magics
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """``%unload_ext stallmagic``: remove the magics, detach the panels, leave nothing behind."""
-    magics = _loaded.pop(id(ipython), None)
+    magics = _loaded_magics(ipython)
     if magics is None:
         return
     magics.close()
@@ -361,8 +370,7 @@ def unload_ipython_extension(ipython: Any) -> None:
         registered = manager.magics[kind].get(name)
         if getattr(registered, "__self__", None) is magics:
             del manager.magics[kind][name]
-    if manager.registry.get(type(magics).__name__) is magics:
-        del manager.registry[type(magics).__name__]
+    del manager.registry[type(magics).__name__]
     if magics in ipython.configurables:
         ipython.configurables.remove(magics)
 

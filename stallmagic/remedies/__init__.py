@@ -2,8 +2,9 @@
 
 ``suggest(finding, run, signals)`` proposes :class:`Remedy` objects for a finding, most promising first;
 ``run.rerun(remedy)`` applies one fairly (:mod:`stallmagic.rerun`); ``remedy.as_code()`` and
-``remedy.apply_to_source(cell)`` write the change for the user to keep. Importing this package does not import
-Keras (the diagnosis attaches remedies without it); the functions that touch models import it when they run.
+``remedy.apply_to_source(cell)`` write the change for the user to keep. :mod:`.attach` gives a diagnosis's report
+its remedies (``stallmagic.diagnose``, ``run.diagnose()``), so the diagnosis itself never imports this package.
+Importing it does not import Keras; the functions that touch models import it when they run.
 """
 
 from __future__ import annotations

@@ -156,15 +156,18 @@ class Remedy:
         """The exact code a user writes to keep this change (``...`` stands for the arguments left as they are)."""
         return self.spec.as_code(self)
 
-    def apply_to_source(self, cell_source: str) -> str:
+    def apply_to_source(self, cell_source: str, *, site: Any = None) -> str:
         """The cell's source with this change written in, formatting and comments kept.
 
         Where the fit, the compile or the model this change needs is not in the cell, the result is a snippet to
-        run before it, starting with a comment that says so. See :mod:`stallmagic.remedies.source`.
+        run before it, starting with a comment that says so. ``site`` (a
+        :class:`~stallmagic.remedies.source.FitSite`) tells which ``.fit(...)`` call was the captured fit; without
+        it, the cell's only call that can be a Keras fit is edited, and when there are several, none is (the
+        snippet's comment says so). See :mod:`stallmagic.remedies.source`.
         """
         from .source import rewrite
 
-        return rewrite(self, cell_source).source
+        return rewrite(self, cell_source, site=site).source
 
     def to_dict(self) -> dict:
         return {

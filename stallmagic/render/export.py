@@ -1,20 +1,28 @@
-"""Reports a person can keep: a self-contained HTML page (plots embedded), JSON, and markdown.
+"""Reports a person can keep: a self-contained HTML page (plots embedded), JSON, and markdown (plots embedded too).
 
 The page is built from the same HTML fragments as the notebook panel (:mod:`.html`), and every table comes from one
 comparison (:mod:`.table`), so the panel and the files cannot drift apart. Every string that can come from the
 user's code or data goes through :func:`~.html.esc` before it is put into HTML, and through :func:`md_escape` before
 it is put into markdown.
+
+A report is one file, the one the user named: writing it may replace that file (as ``savefig`` does), and nothing
+else is created next to it. Whatever stops the write (a bad name, a folder of that name, no permission, a full disk)
+is one :class:`ExportError` sentence naming the path and the reason.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as _dt
 import json
-from collections.abc import Mapping, Sequence
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .._internal.text import safe_repr, safe_str
 from ..record import Run, Session, jsonable
 from .html import esc, report_html, runs_table_html
 from .plot import figure_png
@@ -22,6 +30,15 @@ from .table import cell_text, comparison_rows, headers
 
 #: What ``write_report`` can write, by file suffix.
 FORMATS = {".html": "html", ".htm": "html", ".json": "json", ".md": "markdown", ".markdown": "markdown"}
+
+
+class ExportError(OSError, ValueError):
+    """A report could not be written to the path given; the message is one sentence naming the path and the reason.
+
+    Both an ``OSError`` and a ``ValueError`` (as :class:`io.UnsupportedOperation` is): a bad name was a ``ValueError``
+    and a refused write an ``OSError`` before this class existed, so code catching either keeps working, and the
+    ``%stall export`` magic, which turns a ``ValueError`` into a ``UsageError``, shows every case as one line.
+    """
 
 
 def md_escape(value: Any) -> str:
@@ -46,7 +63,18 @@ def runs_table_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _runs_of(session: Session | Sequence[Run]) -> list[Run]:
-    return list(session.runs) if isinstance(session, Session) else list(session)
+    """The runs of a Session or a list of Runs; anything else is one TypeError sentence, not an AttributeError
+    from deep inside a table (a str would otherwise be read as a list of one-letter "runs")."""
+    if isinstance(session, Session):
+        return list(session.runs)
+    if isinstance(session, Sequence) and not isinstance(session, (str, bytes)):
+        runs = list(session)
+        if all(isinstance(run, Run) for run in runs):
+            return runs
+    raise TypeError(
+        f"The 'session' argument of a stallmagic report must be a Session or a list of Runs. Got {safe_repr(session)} "
+        "instead."
+    )
 
 
 def _title(runs: Sequence[Run], title: str | None) -> str:
@@ -140,28 +168,43 @@ def markdown_document(
     title: str | None = None,
     source: str | None = None,
     kept: str | None = None,
-    image: str | None = None,
 ) -> str:
-    """The report as markdown; ``image`` is a relative path to the curves PNG written next to it."""
+    """The report as markdown, one self-contained file: the curves are embedded as a PNG data URI.
+
+    The curves are embedded rather than written next to the report so that exporting never creates, or replaces, a
+    file the user did not name (JupyterLab, VS Code and most markdown viewers show data URIs; GitHub does not).
+    """
     runs = _runs_of(session)
     lines = [f"# {md_escape(_title(runs, title))}", ""]
-    if image:
-        lines += [f"![training curves]({image})", ""]
+    if runs and any(r.epochs for r in runs):
+        png = base64.b64encode(figure_png(runs, metric=metric)).decode("ascii")
+        lines += [f"![training curves](data:image/png;base64,{png})", ""]
     if runs:
         lines += ["## Runs", "", runs_table_markdown(comparison_rows(session, metric=metric)), ""]
     for run in runs:
         if run.report is not None:
             lines += [run.report.to_markdown(), ""]
-    fence = "````"
     if source:
-        lines += ["## Cell", "", f"{fence}python", source, fence, ""]
+        lines += ["## Cell", "", *md_code_block(source), ""]
     if kept:
-        lines += ["## Kept fix", "", f"{fence}python", kept, fence, ""]
+        lines += ["## Kept fix", "", *md_code_block(kept), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
+def md_code_block(code: str, *, language: str = "python") -> list[str]:
+    """``code`` as the lines of a fenced markdown code block whose fence no line of ``code`` can close.
+
+    A fence closes at a line of as many backticks or more (CommonMark), so the fence is one backtick longer than the
+    longest run of backticks anywhere in ``code``, and at least three: a cell holding a line of four backticks
+    cannot end the block early and have the rest read as markdown (or raw HTML).
+    """
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}{language}", code, fence]
+
+
 def write_report(
-    path: str | Path,
+    path: str | os.PathLike[str],
     session: Session | Sequence[Run],
     *,
     metric: str | None = None,
@@ -169,43 +212,68 @@ def write_report(
     kept: str | None = None,
     extra_html: str | None = None,
 ) -> list[Path]:
-    """Write a report whose format follows the suffix: ``.html`` (self-contained), ``.json`` or ``.md``.
+    """Write a report whose format follows the suffix: ``.html``, ``.json`` or ``.md``, each one self-contained file.
+
+    The folder is checked before the report is built, and the report is built in full before the file is opened, so
+    a report that cannot be built leaves no file behind.
+    ``path`` is replaced if it exists (as ``savefig`` does); no other file is written.
 
     Returns:
-        The files written: the report, and for markdown the curves PNG next to it (``<stem>_curves.png``).
+        The files written: ``[path]`` (a list, so that a caller can show every file written).
 
     Raises:
-        ValueError: For another suffix, saying which are supported.
+        ExportError: For a suffix other than those of :data:`FORMATS`, a folder that does not exist, or a write the
+            operating system refused (a folder named like the file, no permission, a full disk...), in one sentence
+            naming the path and the reason.
     """
-    path = Path(path).expanduser()
+    if not isinstance(path, (str, os.PathLike)):
+        raise ExportError(
+            f"The 'path' argument of write_report must be a file name (str or os.PathLike). Got {safe_repr(path)} "
+            "instead."
+        )
+    try:
+        path = Path(path).expanduser()
+    except RuntimeError as exc:  # "~name/..." where no user has that name
+        raise ExportError(f"Cannot export to {safe_repr(os.fspath(path))}: {safe_str(exc).rstrip('.')}.") from None
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
-        raise ValueError(
+        raise ExportError(
             f"Cannot export to {str(path)!r}: the file name must end in .html, .json or .md "
             f"(got {path.suffix or 'no suffix'!r})."
         )
-    if path.parent and not path.parent.exists():
-        raise ValueError(f"Cannot export to {str(path)!r}: the folder {str(path.parent)!r} does not exist.")
-    written = [path]
+    with _refused(path):  # before the report is built: a mistyped folder costs nothing
+        if not path.parent.exists():
+            raise ExportError(f"Cannot export to {str(path)!r}: the folder {str(path.parent)!r} does not exist.")
+        if not path.parent.is_dir():
+            raise ExportError(f"Cannot export to {str(path)!r}: {str(path.parent)!r} is a file, not a folder.")
     if kind == "html":
-        path.write_text(
-            html_document(session, metric=metric, source=source, kept=kept, extra=extra_html), encoding="utf-8"
-        )
+        text = html_document(session, metric=metric, source=source, kept=kept, extra=extra_html)
     elif kind == "json":
-        doc = json_document(session, metric=metric, source=source, kept=kept)
-        path.write_text(json.dumps(doc, indent=1, allow_nan=False), encoding="utf-8")
+        text = json.dumps(json_document(session, metric=metric, source=source, kept=kept), indent=1, allow_nan=False)
     else:
-        image = None
-        runs = _runs_of(session)
-        if runs and any(r.epochs for r in runs):
-            png_path = path.with_name(f"{path.stem}_curves.png")
-            png_path.write_bytes(figure_png(runs, metric=metric))
-            image = png_path.name
-            written.append(png_path)
-        path.write_text(
-            markdown_document(session, metric=metric, source=source, kept=kept, image=image), encoding="utf-8"
-        )
-    return written
+        text = markdown_document(session, metric=metric, source=source, kept=kept)
+    data = text.encode("utf-8", errors="backslashreplace")  # a lone surrogate in a user string cannot fail the write
+    with _refused(path):
+        path.write_bytes(data)
+    return [path]
+
+
+@contextlib.contextmanager
+def _refused(path: Path) -> Iterator[None]:
+    """Turn what the operating system raises while ``path`` is checked or written into one :class:`ExportError`
+    sentence: its reason in words, and the path it names when that is not the report's own (a folder above it)."""
+    try:
+        yield
+    except ExportError:
+        raise
+    except OSError as exc:
+        reason = "a folder of that name is in the way" if isinstance(exc, IsADirectoryError) else exc.strerror
+        reason = safe_str(reason).rstrip(".") if reason else type(exc).__name__
+        if exc.filename is not None and Path(os.fsdecode(exc.filename)) != path:
+            reason += f" ({os.fsdecode(exc.filename)!r})"
+        raise ExportError(f"Cannot export to {str(path)!r}: {reason}.") from exc
+    except ValueError as exc:  # a file name the operating system cannot take (an embedded NUL)
+        raise ExportError(f"Cannot export to {str(path)!r}: {safe_str(exc).rstrip('.')}.") from exc
 
 
 def safe_filename(text: str, *, default: str = "run") -> str:

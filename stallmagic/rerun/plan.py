@@ -20,17 +20,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._internal.keras_names import FIT_PARAMETERS
 from .._internal.keras_private import compiled_with, user_random_seed
 from .._internal.optimizers import USUAL_LR
 from ..record import Run
 from ..remedies.remedy import RemedyError
 
-#: Fit arguments a rerun override may set.
-FIT_KEYS = (
-    "x", "y", "batch_size", "epochs", "verbose", "callbacks", "validation_split", "validation_data", "shuffle",
-    "class_weight", "sample_weight", "initial_epoch", "steps_per_epoch", "validation_steps", "validation_batch_size",
-    "validation_freq",
-)  # fmt: skip
+#: Fit arguments a rerun override may set: every parameter of ``keras.Model.fit``.
+FIT_KEYS = FIT_PARAMETERS
 #: Compile-side overrides.
 COMPILE_KEYS = ("optimizer", "learning_rate", "loss", "metrics", "clipnorm", "momentum", "weight_decay")
 

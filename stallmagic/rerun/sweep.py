@@ -9,13 +9,16 @@ the end.
 from __future__ import annotations
 
 import itertools
+import numbers
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .._internal.text import safe_repr, safe_str
 from ..record import Run, Session, jsonable
 from ..remedies import Remedy, RemedyError
 from ..remedies.arrays import take_rows
@@ -151,6 +154,13 @@ class SweepResult:
         cls, run: Run, grid: Mapping[str, Sequence[Any]], cv: Any = None, *, metric: str | None = None
     ) -> SweepResult:
         """Check the grid and the folds (raising :class:`RemedyError` on a mistake) without training anything."""
+        if not isinstance(run, Run):
+            raise RemedyError(
+                "The 'run' argument of sweep must be a Run (a fit captured by %%diagnose_fit or stallmagic.capture()). "
+                f"Got {safe_repr(run)} instead."
+            )
+        _check_cv(cv)  # before anything is built: a mistyped cv costs nothing
+        _check_metric(run, metric)
         configs, grid = _configs(grid)
         for config in configs:  # every configuration must build before anything trains
             remedy, overrides = _split_config(config)
@@ -179,6 +189,11 @@ class SweepResult:
         source = self._source
         if source is None:
             raise RemedyError("This SweepResult was not prepared from a run; use stallmagic.sweep(run, grid).")
+        if progress is not None and not callable(progress):
+            raise RemedyError(
+                "The 'progress' argument of sweep must be a function called as progress(done, total, row), or None. "
+                f"Got {safe_repr(progress)} instead."
+            )
         session = Session(label=f"sweep of {source.label}", snapshot_weights=True)
         stopper = _stop_callback(self)
         model = LEDGER.baseline(root_of(source)).model
@@ -295,13 +310,14 @@ def _configs(grid: Mapping[str, Sequence[Any]]) -> tuple[list[dict], dict]:
     if not isinstance(grid, Mapping) or not grid:
         raise RemedyError(
             "The 'grid' argument of sweep must be a non-empty dict such as {'optimizer': ['adam', 'sgd'], "
-            f"'learning_rate': [1e-3, 1e-2]}}. Got {grid!r} instead."
+            f"'learning_rate': [1e-3, 1e-2]}}. Got {safe_repr(grid)} instead."
         )
     clean: dict[str, list] = {}
     for key, values in grid.items():
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) == 0:
             raise RemedyError(
-                f"The grid entry {key!r} of sweep must be a non-empty list of values. Got {values!r} instead."
+                f"The grid entry {safe_repr(key)} of sweep must be a non-empty list of values. "
+                f"Got {safe_repr(values)} instead."
             )
         clean[key] = list(values)
     keys = list(clean)
@@ -320,6 +336,92 @@ def _split_config(config: Mapping[str, Any]) -> tuple[Remedy | None, dict]:
         ordered = {"optimizer": overrides.pop("optimizer"), "learning_rate": lr}
         overrides = {**ordered, **overrides}
     return remedy, overrides
+
+
+#: What the 'cv' argument of sweep accepts, in its messages.
+CV_ALLOWED = "None, an int >= 2 (that many folds) or a scikit-learn splitter such as KFold(5)"
+
+
+def _is_splitter(cv: Any) -> bool:
+    """Whether ``cv`` splits rows as scikit-learn's splitters do: it has a ``split`` method (a str has one too, and
+    is not a splitter)."""
+    return not isinstance(cv, (str, bytes)) and callable(getattr(cv, "split", None))
+
+
+def _is_fold_count(cv: Any, *, most: int | None = None) -> bool:
+    """Whether ``cv`` is a whole number of folds from 2 to ``most`` (a bool is not; a numpy integer is), checked by
+    scikit-learn's ``check_scalar``; its own message names no sweep, so the caller writes the message."""
+    from sklearn.utils.validation import check_scalar
+
+    if isinstance(cv, bool):
+        return False
+    try:
+        check_scalar(cv, "cv", numbers.Integral, min_val=2, max_val=most)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _check_cv(cv: Any) -> None:
+    """Raise :class:`RemedyError` unless ``cv`` is ``None``, an int >= 2 or a splitter (its upper bound, the run's
+    training rows, is checked by :func:`_folds` once they are known)."""
+    if cv is None or _is_splitter(cv) or _is_fold_count(cv):
+        return
+    raise RemedyError(f"The 'cv' argument of sweep must be {CV_ALLOWED}. Got {safe_repr(cv)} instead.")
+
+
+def _check_metric(run: Run, metric: Any) -> None:
+    """Refuse a ``metric`` that is not a name; warn, listing what was logged, when the run did not log it (the
+    sweep then scores the default metric, as the diagnosis does)."""
+    if metric is None:
+        return
+    if not isinstance(metric, str) or not metric:
+        raise RemedyError(
+            "The 'metric' argument of sweep must be the name of a logged metric, such as 'accuracy' or 'val_auc', "
+            f"or None. Got {safe_repr(metric)} instead."
+        )
+    from ..diagnosis.signals import resolve_metric
+
+    note = resolve_metric(run.logs, metric).note if run.logs else None
+    if note:
+        warnings.warn(f"{note} The sweep scores the default metric instead.", UserWarning, stacklevel=4)
+
+
+def _fold_indices(rows: Any, n: int) -> np.ndarray | None:
+    """A fold's row numbers as an int array, or ``None`` unless they are a non-empty list of rows below ``n``."""
+    try:
+        rows = np.asarray(rows)
+    except Exception:
+        return None
+    if rows.ndim != 1 or rows.size == 0 or rows.dtype.kind not in "iu" or rows.min() < 0 or rows.max() >= n:
+        return None
+    return rows
+
+
+def _split(run: Run, splitter: Any, cv: Any, n: int, labels: np.ndarray | None) -> list[tuple[np.ndarray, ...]]:
+    """The (training rows, validation rows) of every fold, checked: a splitter that raises or gives rows that are
+    not row numbers of the run's ``n`` training rows is one :class:`RemedyError` sentence, before anything trains."""
+    where = f"the {n} training rows of {run.label}"
+    try:
+        folds = list(splitter.split(np.zeros(n), labels))
+    except Exception as exc:  # the user's splitter, or one asked for more folds than there are rows
+        raise RemedyError(
+            f"The 'cv' argument of sweep ({safe_repr(cv)}) could not split {where}: "
+            f"{type(exc).__name__}: {safe_str(exc).rstrip('.')}."
+        ) from None
+    checked = []
+    for fold in folds:
+        pair = tuple(fold) if isinstance(fold, (tuple, list)) and len(fold) == 2 else (None, None)
+        train, val = (_fold_indices(part, n) for part in pair)
+        if train is None or val is None:
+            raise RemedyError(
+                f"The 'cv' argument of sweep must give (training rows, validation rows) pairs of row numbers of {where}"
+                f", none empty. Got a fold {safe_repr(fold)} from {safe_repr(cv)} instead."
+            )
+        checked.append((train, val))
+    if not checked:
+        raise RemedyError(f"The 'cv' argument of sweep ({safe_repr(cv)}) gave no fold of {where}.")
+    return checked
 
 
 def _folds(run: Run, cv: Any) -> tuple[list | None, str | None]:
@@ -344,24 +446,24 @@ def _folds(run: Run, cv: Any) -> tuple[list | None, str | None]:
     if fmt in ("sparse", "onehot"):
         labels = class_values(target, fmt)
     seed = plan.seed
-    if isinstance(cv, bool) or (isinstance(cv, int) and cv < 2):
-        raise RemedyError(
-            f"The 'cv' argument of sweep must be an int >= 2 or a scikit-learn splitter. Got {cv!r} instead."
-        )
-    if isinstance(cv, int):
-        if labels is not None and np.unique(labels, return_counts=True)[1].min() >= cv:
-            splitter, text = StratifiedKFold(cv, shuffle=True, random_state=seed), f"{cv}-fold stratified CV"
-        else:
-            splitter, text = KFold(cv, shuffle=True, random_state=seed), f"{cv}-fold CV"
-    elif hasattr(cv, "split"):
-        splitter, text = cv, type(cv).__name__
-    else:
-        raise RemedyError(
-            f"The 'cv' argument of sweep must be an int >= 2 or a scikit-learn splitter. Got {cv!r} instead."
-        )
     n = len(target)
+    if _is_splitter(cv):
+        splitter, text = cv, type(cv).__name__
+    elif n < 2:
+        raise RemedyError(f"{run.label} has {n} training row(s), too few to cross-validate; pass cv=None.")
+    elif not _is_fold_count(cv, most=n):
+        raise RemedyError(
+            f"The 'cv' argument of sweep must be an int from 2 to {n} (the training rows of {run.label}) or a "
+            f"scikit-learn splitter such as KFold(5). Got {safe_repr(cv)} instead."
+        )
+    else:
+        k = int(cv)
+        if labels is not None and np.unique(labels, return_counts=True)[1].min() >= k:
+            splitter, text = StratifiedKFold(k, shuffle=True, random_state=seed), f"{k}-fold stratified CV"
+        else:
+            splitter, text = KFold(k, shuffle=True, random_state=seed), f"{k}-fold CV"
     folds = []
-    for tr, va in splitter.split(np.zeros(n), labels if labels is not None else None):
+    for tr, va in _split(run, splitter, cv, n, labels):
         fold = {"x": take_rows(x, tr), "y": take_rows(y, tr), "validation_data": (take_rows(x, va), take_rows(y, va))}
         if sw is not None:
             fold["sample_weight"] = take_rows(sw, tr)
@@ -387,9 +489,10 @@ def sweep(
         grid: Setting -> list of values, e.g. ``{"optimizer": ["adam", "sgd", "rmsprop"], "learning_rate": [1e-3,
             1e-2]}``. Keys: anything ``run.rerun(**overrides)`` accepts, and ``"remedy"`` (a list of Remedy or
             ``None``). A ``learning_rate`` applies to the ``optimizer`` of the same configuration.
-        cv: ``None`` (each configuration trained once, scored on the run's validation data), an int k (k-fold on
-            the run's *training* rows, stratified for class labels, shuffled with the run's seed), or a
-            scikit-learn splitter with ``split(x, y)``.
+        cv: ``None`` (each configuration trained once, scored on the run's validation data), an int k from 2 to
+            the number of training rows (k-fold on the run's *training* rows, stratified for class labels, shuffled
+            with the run's seed), or a scikit-learn splitter with ``split(x, y)`` giving (training rows, validation
+            rows) index pairs.
         progress: Called as ``progress(done, total, row)`` after each configuration (``row`` as in ``rows``).
         metric: The metric to score (default: the first accuracy-like metric, else the loss); its validation
             value at the *last* epoch is the score (as GridSearchCV scores the fitted model), the best epoch's is
@@ -398,5 +501,12 @@ def sweep(
     Returns:
         A :class:`SweepResult`. Press Interrupt (KeyboardInterrupt) or call its ``stop()`` to end early: finished
         configurations are kept. The user's model is left as it was before the sweep.
+
+    Raises:
+        RemedyError: Before anything trains, in one sentence naming the argument and what it accepts: a grid that is
+            not a dict of non-empty lists or holds a configuration that cannot be built, a ``cv`` that is not one of
+            the above (or more folds than training rows, or a splitter that fails on them), a ``metric`` that is
+            not a name, a ``progress`` that is not callable. A ``metric`` the run did not log is a warning that
+            lists the logged ones; the default metric is scored.
     """
     return SweepResult.prepare(run, grid, cv, metric=metric).run(progress=progress)

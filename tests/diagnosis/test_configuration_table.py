@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from test_rules_pure import make_run
 
-from stallmagic.diagnosis import ArraySample, Measurements, diagnose
+from stallmagic import diagnose
+from stallmagic.diagnosis import ArraySample, Measurements
 from stallmagic.diagnosis.rules.configuration import CHECKS
 
 RNG = np.random.default_rng(0)

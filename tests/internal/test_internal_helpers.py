@@ -62,3 +62,19 @@ def test_leaf_layers_flatten_nested_models():
     outer = keras.Sequential([keras.Input((3,)), inner, keras.layers.Dense(1, name="c")])
     assert is_nested_model(inner) and not is_nested_model(inner.layers[0])
     assert [layer.name for layer in leaf_layers(outer)] == ["a", "b", "c"]
+
+
+def test_quotes_of_user_objects_never_raise_and_stay_on_one_line():
+    from stallmagic._internal.text import safe_repr, safe_str
+
+    class Hostile:
+        def __str__(self):
+            raise RuntimeError("str")
+
+        def __repr__(self):
+            raise RuntimeError("repr")
+
+    assert safe_repr(Hostile()) == safe_str(Hostile()) == "<Hostile object>"
+    assert safe_repr("a\nb") == "'a\\nb'" and safe_str("a\n  b") == "a b"
+    long = safe_repr(list(range(1000)), limit=20)
+    assert len(long) == 20 and long.endswith("...")

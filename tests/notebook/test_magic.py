@@ -385,6 +385,17 @@ def test_stall_commands(ip, imbalance, tmp_path, capsys):
     assert len(doc["runs"]) == 2
 
 
+def test_an_export_the_system_refuses_is_a_one_line_usage_error(ip, digits_model, imbalance, tmp_path):
+    """Issue 12, item 9: ``%stall export x.html`` onto a folder of that name showed a raw pathlib traceback."""
+    from IPython.core.error import UsageError
+
+    target = tmp_path / "x.html"
+    target.mkdir()
+    with pytest.raises(UsageError) as caught:
+        ip.run_line_magic("stall", f"export {target}")
+    assert str(caught.value) == f"Cannot export to {str(target)!r}: a folder of that name is in the way."
+
+
 def test_user_strings_are_escaped_in_the_panel_and_the_export(ip, imbalance, tmp_path):
     panel, cell = imbalance["panel"], imbalance["cell"]
     assert XSS in cell.runs[0].logs  # the hostile key really was logged ...

@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
 
+from .fit_args import FitArgumentError, bind_fit
+from .fit_site import CallPosition, FitCandidate, FitSite, choose_fit
 from .locate import CallCollector
-from .nodes import node_code, parse_line
+from .nodes import call_name, node_code, parse_line
 
 _MAGIC = re.compile(r"^(\s*)([%!].*)$")
 _SNIPPET_HEAD = "# stallmagic:"
@@ -30,11 +33,14 @@ class SourceEdit:
         source: The cell with the change written in, or a snippet to run before the cell's code.
         rewritten: True when ``source`` is the edited cell; False when it is a snippet.
         note: Why a snippet was returned (None when the cell was edited).
+        site: Where the captured fit stands in the edited cell, so that the next fix of a chain edits the same
+            call although lines were inserted above it (None when unknown, or when no site was given).
     """
 
     source: str
     rewritten: bool
     note: str | None = None
+    site: FitSite | None = None
 
 
 class ApplyEdits(cst.CSTTransformer):
@@ -47,6 +53,8 @@ class ApplyEdits(cst.CSTTransformer):
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         for fn in self.e.call_edits.get(id(original), []):
             updated = fn(updated)
+        if original is self.e.fit:
+            self.e.fit_after = updated
         return updated
 
     def leave_List(self, original: cst.List, updated: cst.List) -> cst.BaseExpression:
@@ -75,9 +83,14 @@ class ApplyEdits(cst.CSTTransformer):
 @dataclass
 class CellEditorCore:
     """What every cell edit needs: the parsed cell (IPython lines set aside), what it holds, the queue of edits,
-    and the result. The ``*_edits`` modules add the edits themselves; :class:`~.editor.CellEditor` joins them."""
+    and the result. The ``*_edits`` modules add the edits themselves; :class:`~.editor.CellEditor` joins them.
+
+    ``site`` tells which ``.fit(...)`` call was the captured fit (:mod:`.fit_site`); without it the only call
+    that can be a Keras fit is edited, and with several none is.
+    """
 
     source: str
+    site: FitSite | None = field(default=None, kw_only=True)
     module: cst.Module | None = None
     info: CallCollector = field(default_factory=CallCollector)
     call_edits: dict[int, list[Callable]] = field(default_factory=dict)
@@ -86,7 +99,9 @@ class CellEditorCore:
     after: dict[int, list] = field(default_factory=dict)
     header: list[str] = field(default_factory=list)
     snippets: list[tuple[str, str]] = field(default_factory=list)
+    fit_after: cst.Call | None = None  # the captured fit as it stands in the edited tree
     _magics: dict[str, str] = field(default_factory=dict)
+    _fit_choice: tuple[cst.Call | None, str | None] | None = None
 
     def __post_init__(self) -> None:
         lines = []
@@ -120,15 +135,49 @@ class CellEditorCore:
 
     @property
     def fit(self) -> cst.Call | None:
-        """The last ``.fit(...)`` call in the cell: the one a remedy changes."""
-        return self.info.fits[-1] if self.info.fits else None
+        """The ``.fit(...)`` call a remedy changes: the captured fit (see :mod:`.fit_site`); ``None`` when it is
+        not in the cell or the cell does not tell which call it was (:attr:`no_fit_reason` says which)."""
+        return self._choose_fit()[0]
+
+    @property
+    def no_fit_reason(self) -> str:
+        """Why :attr:`fit` is ``None``, in one line: the note of the snippet given instead."""
+        return self._choose_fit()[1] or "the model.fit call is not in this cell"
+
+    def _choose_fit(self) -> tuple[cst.Call | None, str | None]:
+        if self._fit_choice is None:
+            fits = self.info.fits
+            binds = [_binds(f) for f in fits]
+            # positions cost a pass over the tree: only a recorded site or several candidates need them
+            located = sum(binds) > 1 or (self.site is not None and bool(self.site.positions))
+            ranges = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider) if located else {}
+            candidates = [
+                FitCandidate(
+                    start=(ranges[f].start.line, ranges[f].start.column) if located else (0, 0),
+                    end=(ranges[f].end.line, ranges[f].end.column) if located else (0, 0),
+                    receiver=node_code(f.func.value),
+                    binds=b,
+                )
+                for f, b in zip(fits, binds)
+            ]
+            index, why = choose_fit(candidates, self.site, keras_models=self._keras_model_names())
+            self._fit_choice = (fits[index] if index is not None else None, why)
+        return self._fit_choice
+
+    def _keras_model_names(self) -> list[str]:
+        """What the cell compiles or builds as a Keras model: the receivers of ``.compile(...)`` and the names
+        assigned from ``Sequential(...)``/``Model(...)``."""
+        names = [node_code(c.func.value) for c in self.info.compiles]
+        names += [n for n, c in self.info.assigns.items() if call_name(c.func) in ("Sequential", "Model")]
+        return names
 
     @property
     def model_var(self) -> str:
-        """The model's variable, read from the fit (else the compile) call; ``model`` when neither is here."""
-        fit = self.fit or (self.info.compiles[-1] if self.info.compiles else None)
-        if fit is not None and isinstance(fit.func, cst.Attribute):
-            return node_code(fit.func.value)
+        """The model's variable, read from the fit (else the compile) call when it is something one can assign
+        to; ``model`` otherwise (a fit on ``keras.Sequential([...])``, or neither call here)."""
+        for call in (self.fit, self.compile):
+            if call is not None and isinstance(call.func, cst.Attribute) and _assignable(call.func.value):
+                return node_code(call.func.value)
         return "model"
 
     @property
@@ -137,7 +186,7 @@ class CellEditorCore:
         if not self.info.compiles:
             return None
         if self.fit is not None:
-            target = self.model_var
+            target = node_code(self.fit.func.value)
             same = [c for c in self.info.compiles if node_code(c.func.value) == target]
             if same:
                 return same[-1]
@@ -175,7 +224,37 @@ class CellEditorCore:
             code, why = self.snippets[0] if self.snippets else ("", "the cell could not be parsed")
             head = f"{_SNIPPET_HEAD} {why}; run this before it instead of editing the cell:"
             return SourceEdit(f"{head}\n{code}\n", rewritten=False, note=why)
-        new = self.module.visit(ApplyEdits(self)).code
+        module = self.module.visit(ApplyEdits(self))
+        new = module.code
         for key, magic in self._magics.items():
             new = new.replace(key, magic)
-        return SourceEdit(new, rewritten=True)
+        return SourceEdit(new, rewritten=True, site=self._site_in(module))
+
+    def _site_in(self, module: cst.Module) -> FitSite | None:
+        """Where the captured fit stands in the edited ``module`` (IPython lines keep their line numbers); only
+        asked for when a site was given (the next fix of a chain will need one too)."""
+        if self.fit_after is None or self.site is None:
+            return None
+        where = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider).get(self.fit_after)
+        if where is None:
+            return None
+        return FitSite(positions=(CallPosition(where.start.line, where.end.line, where.end.column),))
+
+
+def _binds(call: cst.Call) -> bool:
+    """Whether ``call``'s arguments bind to ``keras.Model.fit``'s parameters (scikit-learn's ``fit(X, y,
+    eval_set=...)`` does not)."""
+    try:
+        bind_fit(call)
+    except FitArgumentError:
+        return False
+    return True
+
+
+def _assignable(node: cst.BaseExpression) -> bool:
+    """Whether ``node`` can stand left of ``=``: a name, or an attribute or item of one (``self.model``)."""
+    if isinstance(node, cst.Name):
+        return True
+    if isinstance(node, (cst.Attribute, cst.Subscript)):
+        return _assignable(node.value)
+    return False

@@ -8,6 +8,7 @@ from .cell import SourceEdit
 from .compile_edits import CompileEdits
 from .data_edits import DataEdits
 from .fit_edits import FitEdits
+from .fit_site import FitSite
 from .layer_edits import LayerEdits
 
 
@@ -21,9 +22,10 @@ class CellEditor(FitEdits, CompileEdits, LayerEdits, DataEdits):
     """
 
 
-def rewrite(remedy: Any, cell_source: str) -> SourceEdit:
-    """Write ``remedy`` into ``cell_source`` (see :mod:`stallmagic.remedies.source`)."""
-    editor = CellEditor(cell_source)
+def rewrite(remedy: Any, cell_source: str, *, site: FitSite | None = None) -> SourceEdit:
+    """Write ``remedy`` into ``cell_source`` (see :mod:`stallmagic.remedies.source`); ``site`` tells which
+    ``.fit(...)`` call was the captured fit (:mod:`.fit_site`)."""
+    editor = CellEditor(cell_source, site=site)
     if editor.module is None:
         editor.snippet(remedy.as_code(), "the cell could not be parsed as Python")
     else:

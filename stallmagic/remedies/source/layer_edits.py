@@ -19,6 +19,12 @@ from .rebuild_snippet import rebuild_snippet
 class LayerEdits(CellEditorCore):
     """The edits the model specs (:mod:`stallmagic.remedies.specs.model`) make."""
 
+    def _next_statement(self, stmt: cst.SimpleStatementLine) -> cst.SimpleStatementLine | None:
+        """The statement line after ``stmt`` in the cell, if any."""
+        order = self.info.statements
+        index = next((i for i, s in enumerate(order) if s is stmt), None)
+        return order[index + 1] if index is not None and index + 1 < len(order) else None
+
     def _output_layer(self) -> cst.Call | None:
         return self.info.layers[-1] if self.info.layers else None
 
@@ -94,11 +100,29 @@ class LayerEdits(CellEditorCore):
             if stmt is None:
                 continue
             line = _after_line(stmt, call, code)
-            if line is not None:
+            if line is None:
+                continue
+            done = True
+            existing = _layer_of(self._next_statement(stmt), kind)
+            if existing is None:
                 self.after.setdefault(id(stmt), []).append(parse_line(line))
-                done = True
+            elif rate is not None:  # the layer is there already (a fix kept twice): it gets the new rate
+                self._edit_call(existing, lambda c: set_argument(c, 0, "rate", cst.parse_expression(rate)))
         if not done:
             self.snippet(rebuild_snippet(remedy, self), "the hidden layers are not written in a form it can edit")
+
+
+def _layer_of(stmt: cst.SimpleStatementLine | None, kind: str) -> cst.Call | None:
+    """The ``kind(...)`` layer call of a ``model.add(kind(...))`` or ``h = kind(...)(h)`` line, else ``None``."""
+    small = stmt.body[0] if stmt is not None and len(stmt.body) == 1 else None
+    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and call_name(small.value.func) == "add":
+        first = positional_args(small.value)
+        layer = first[0].value if first else None
+    elif isinstance(small, cst.Assign) and isinstance(small.value, cst.Call):
+        layer = small.value.func
+    else:
+        return None
+    return layer if isinstance(layer, cst.Call) and call_name(layer.func) == kind else None
 
 
 def _activation(call: cst.Call) -> str | None:

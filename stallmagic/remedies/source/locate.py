@@ -15,8 +15,11 @@ class CallCollector(cst.CSTVisitor):
 
     def __init__(self) -> None:
         self.stmt: list[cst.SimpleStatementLine] = []
+        self.statements: list[cst.SimpleStatementLine] = []  # every statement line, in source order
         self.call_stmt: dict[int, cst.SimpleStatementLine] = {}
         self.fits: list[cst.Call] = []
+        self.nested_fits: set[int] = set()  # ids of fits inside a lambda or a comprehension (no line can go before)
+        self._expression_scopes = 0
         self.compiles: list[cst.Call] = []
         self.layers: list[cst.Call] = []  # kernel-layer constructor calls, in source order
         self.sequential_lists: list[cst.List] = []
@@ -31,9 +34,40 @@ class CallCollector(cst.CSTVisitor):
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         self.stmt.append(node)
+        self.statements.append(node)
 
     def leave_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         self.stmt.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._expression_scopes += 1
+
+    def leave_Lambda(self, node: cst.Lambda) -> None:
+        self._expression_scopes -= 1
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._expression_scopes += 1
+
+    def leave_ListComp(self, node: cst.ListComp) -> None:
+        self._expression_scopes -= 1
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._expression_scopes += 1
+
+    def leave_SetComp(self, node: cst.SetComp) -> None:
+        self._expression_scopes -= 1
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._expression_scopes += 1
+
+    def leave_DictComp(self, node: cst.DictComp) -> None:
+        self._expression_scopes -= 1
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._expression_scopes += 1
+
+    def leave_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._expression_scopes -= 1
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
@@ -58,6 +92,8 @@ class CallCollector(cst.CSTVisitor):
         name = call_name(node.func)
         if name == "fit" and isinstance(node.func, cst.Attribute):
             self.fits.append(node)
+            if self._expression_scopes:
+                self.nested_fits.add(id(node))
         elif name == "compile" and isinstance(node.func, cst.Attribute):
             self.compiles.append(node)
         elif name in KERNEL_LAYERS:

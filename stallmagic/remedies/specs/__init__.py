@@ -17,7 +17,9 @@ The families, in catalogue order (the order of :data:`~stallmagic.remedies.CODES
 Shared pieces: :mod:`.context` (what words and code know about a run), :mod:`.keras_code` (writing Keras calls as
 text) and :mod:`.availability` (why a spec does not apply to a run). Importing this package registers every spec
 in :data:`~stallmagic.remedies.remedy.SPECS`; ``as_code`` writes ``...`` for the arguments of ``fit`` that stay
-as they are, and the model's variable as ``model`` unless the remedy's context names it.
+as they are (a comment instead, where the call spells out its data: ``...`` after a keyword does not parse), and
+the model's variable as ``model`` unless the remedy's context names it. Every snippet parses
+(``tests/remedies/test_snippets.py``).
 """
 
 from __future__ import annotations

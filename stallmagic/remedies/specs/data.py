@@ -19,6 +19,11 @@ from ..checks import check_choice, check_number
 from ..remedy import Remedy, RemedyError, Spec, register
 from .availability import needs_arrays, rebuild_reason
 
+#: What a snippet that spells out the fit's data says about the fit's other arguments. ``...`` cannot stand for
+#: them there: after a keyword argument it does not parse, and in the call's positions it would be passed as
+#: ``batch_size``.
+OTHER_FIT_ARGUMENTS = "# and the fit's other arguments as before"
+
 
 @register
 class NormalizeInputs(Spec):
@@ -200,7 +205,8 @@ class StratifiedSplit(Spec):
             "from sklearn.model_selection import train_test_split\n\n"
             f"x_train, x_val, y_train, y_val = train_test_split(x, y, test_size={as_code(share)}, stratify=y, "
             f"random_state={int(remedy.params['seed'])})\n"
-            f"{remedy.context.get('model_var', 'model')}.fit(x_train, y_train, validation_data=(x_val, y_val), ...)"
+            f"{remedy.context.get('model_var', 'model')}.fit(x_train, y_train, validation_data=(x_val, y_val))  "
+            f"{OTHER_FIT_ARGUMENTS}"
         )
 
     def apply(self, plan: Any, remedy: Remedy) -> None:
@@ -284,7 +290,7 @@ class DropSuspectLabels(Spec):
         return (
             f"suspect = np.array({list(rows)!r})  # rows of the training split flagged by confident learning\n"
             "keep = np.setdiff1d(np.arange(len(x_train)), suspect)\n"
-            f"{model}.fit(x_train[keep], y_train[keep], validation_data=(x_val, y_val), ...)"
+            f"{model}.fit(x_train[keep], y_train[keep], validation_data=(x_val, y_val))  {OTHER_FIT_ARGUMENTS}"
         )
 
     def apply(self, plan: Any, remedy: Remedy) -> None:

@@ -1,0 +1,99 @@
+"""The fit interceptor on its own: one process-wide owner of the patch on ``keras.Model.fit``, what it puts back,
+and blocks that close in any order. Real Keras, tiny models (the recorded runs are tested in ``test_capture``)."""
+
+from __future__ import annotations
+
+import functools
+import threading
+import types
+
+import keras
+import numpy as np
+import pytest
+
+from stallmagic import capture
+from stallmagic.capture import intercept, is_patched, original_fit
+from stallmagic.record import Session
+
+ORIGINAL_FIT = keras.Model.fit
+X = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
+Y = np.arange(32) % 2
+
+
+def tiny():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    return model
+
+
+def test_the_interceptor_is_the_modules_only_state():
+    """Everything that outlives a call lives in INTERCEPTOR; the rest of the module is functions and constants."""
+    mutable = (dict, list, set, threading.local, types.SimpleNamespace)
+    state = {
+        name: value
+        for name, value in vars(intercept).items()
+        if not name.startswith("__") and (isinstance(value, mutable) or type(value).__module__ == intercept.__name__)
+    }
+    assert state == {"INTERCEPTOR": intercept.INTERCEPTOR}
+    assert isinstance(intercept.INTERCEPTOR, intercept.FitInterceptor)
+
+
+def test_blocks_closed_in_any_order_keep_the_patch_until_the_last_one():
+    interceptor = intercept.INTERCEPTOR
+    outer = interceptor.open_block(Session(), {})
+    inner = interceptor.open_block(Session(), {"label": "inner"})
+    try:
+        assert is_patched() and keras.Model.fit is not ORIGINAL_FIT and original_fit() is ORIGINAL_FIT
+        interceptor.close_block(outer)  # the outer block first: the inner one still records
+        assert is_patched()
+        interceptor.close_block(outer)  # closing it again changes nothing
+        assert is_patched()
+    finally:
+        interceptor.close_block(inner)
+    assert not is_patched() and keras.Model.fit is ORIGINAL_FIT and original_fit() is ORIGINAL_FIT
+
+
+def test_a_fit_the_user_set_on_keras_model_runs_inside_the_block_and_is_put_back():
+    calls = []
+
+    @functools.wraps(ORIGINAL_FIT)  # keeps fit's signature, which the wrapper binds the arguments to
+    def users_fit(self, *args, **kwargs):
+        calls.append(self)
+        return ORIGINAL_FIT(self, *args, **kwargs)
+
+    keras.Model.fit = users_fit
+    try:
+        model = tiny()
+        with capture() as session:
+            assert keras.Model.fit is not users_fit and original_fit() is users_fit
+            model.fit(X, Y, epochs=1, verbose=0)
+        assert keras.Model.fit is users_fit and not is_patched()
+        assert calls == [model] and len(session.runs) == 1
+        assert session.runs[0].end == "completed" and session.runs[0].epochs_done == 1
+    finally:
+        del keras.Model.fit
+    assert keras.Model.fit is ORIGINAL_FIT
+
+
+def test_a_fit_in_another_thread_is_recorded_by_the_open_block():
+    """keras.Model.fit is one attribute for every thread, so a block sees a fit another thread makes."""
+    model, errors = tiny(), []
+
+    def train():
+        try:
+            model.fit(X, Y, epochs=2, verbose=0)
+        except BaseException as exc:  # surfaced below, not lost in the thread
+            errors.append(exc)
+
+    with capture() as session:
+        worker = threading.Thread(target=train)
+        worker.start()
+        worker.join()
+    assert errors == [] and not is_patched()
+    assert len(session.runs) == 1 and session.runs[0].epochs_done == 2
+
+
+def test_capture_rejects_unknown_run_attributes_before_patching():
+    with pytest.raises(ValueError, match="run_attrs accepts"), capture(run_attrs={"colour": "red"}):
+        pass
+    assert not is_patched()
