@@ -70,6 +70,26 @@ def _probe_is_outclassed(s: Signals) -> bool:
     return -s.shortfall > max(0.03, 2 * se)
 
 
+def _probe_floor(probe) -> tuple[float, float, np.ndarray] | None:
+    """The noise floor of the probe's out-of-fold probabilities, with the training labels it was read against."""
+    labels = np.searchsorted(probe.classes, probe.labels)
+    measured = noise_floor(probe.oof_proba, labels)
+    return None if measured is None else (*measured, labels)
+
+
+def _where_words(floor: float, probe_name: str, *, by_network: bool, sampled: bool) -> str:
+    """The finding's first sentence: how large a share of labels look wrong, and which model's surest rows say so."""
+    if by_network:
+        return (
+            f"About {pct(floor)} of the labels look wrong: even among the validation rows the network itself is "
+            "surest about (it beats a quick baseline), that share disagrees with its label"
+        )
+    return (
+        f"About {pct(floor)} of the training labels{' (in a sample)' if sampled else ''} look wrong: even among "
+        f"the rows a {probe_name} trained on the other rows is surest about, that share disagrees with its label"
+    )
+
+
 def learned(floor: float, labels: np.ndarray) -> float:
     """How much a model whose surest rows disagree with ``labels`` at ``floor`` learned the task: 0 near the
     error of always predicting the most common class, 1 well under it (:data:`LEARNED_FROM`, :data:`LEARNED_FULL`).
@@ -105,12 +125,7 @@ def label_noise(run: Run, s: Signals) -> Finding | None:
     if probe is None or probe.oof_proba is None or probe.label_issues is None or probe.confident_wrong is None:
         return None
     by_network = _probe_is_outclassed(s)  # then the probe's disagreements say more about it than the labels
-    if by_network:
-        measured = _network_floor(s)
-    else:
-        labels = np.searchsorted(probe.classes, probe.labels)
-        measured = noise_floor(probe.oof_proba, labels)
-        measured = None if measured is None else (*measured, labels)
+    measured = _network_floor(s) if by_network else _probe_floor(probe)
     if measured is None:
         return None
     floor, ratio, labels = measured
@@ -136,17 +151,7 @@ def label_noise(run: Run, s: Signals) -> Finding | None:
         "probe_oof_accuracy": round(probe.oof_accuracy or 0.0, 4),
         "suspect_rows": sorted(int(r) for r in np.asarray(rows)),
     }
-    if by_network:
-        where = (
-            f"About {pct(floor)} of the labels look wrong: even among the validation rows the network itself is "
-            "surest about (it beats a quick baseline), that share disagrees with its label"
-        )
-    else:
-        where = (
-            f"About {pct(floor)} of the training labels{' (in a sample)' if sampled else ''} look wrong: even among "
-            f"the rows a {probe.model_name} trained on the other rows is surest about, that share disagrees with its "
-            "label"
-        )
+    where = _where_words(floor, probe.model_name, by_network=by_network, sampled=sampled)
     return Finding(
         "label_noise",
         "Many labels look wrong",

@@ -74,6 +74,18 @@ def targets_out_of_reach(run: Run, s: Signals) -> float | None:
 # ---------------------------------------------------------------------- scales
 
 
+def _input_scale_cause(s: Signals, reach: float | None, diverged: bool) -> str:
+    """The sentence that says what the inputs' scale did to this run (empty when nothing measured shows harm)."""
+    if reach is not None:
+        return (
+            f" The network falls behind, but its predictions reach only {pct(reach)} of the targets' scale: the "
+            "targets' scale holds it back first."
+        )
+    if s.shortfall is not None and s.shortfall > 0.03:
+        return f" The network's best {s.shortfall_words()} on standardized features."
+    return " The training loss did not come down." if diverged else ""
+
+
 def unscaled_inputs(run: Run, s: Signals) -> Finding | None:
     """Input features on large or very different scales, with no normalization layer in front.
 
@@ -117,17 +129,9 @@ def unscaled_inputs(run: Run, s: Signals) -> Finding | None:
         "features": len(scale),
     }
     ev.update(s.shortfall_evidence())
-    cause = ""
     if reach is not None:
         ev["prediction_reach"] = round(reach, 4)
-        cause = (
-            f" The network falls behind, but its predictions reach only {pct(reach)} of the targets' scale: the "
-            "targets' scale holds it back first."
-        )
-    elif shortfall is not None and shortfall > 0.03:
-        cause = f" The network's best {s.shortfall_words()} on standardized features."
-    elif diverged:
-        cause = " The training loss did not come down."
+    cause = _input_scale_cause(s, reach, diverged)
     return Finding(
         "unscaled_inputs",
         "Inputs are not scaled",
