@@ -4,7 +4,8 @@
 model inherits it from) with a thin wrapper for as long as at least one ``capture()`` block is open, and puts
 the original back when the last one closes, whatever ended it. The wrapper adds one epoch-level callback to
 the call and otherwise passes the user's arguments through untouched, so the fit returns the same History,
-runs the same callbacks and raises the same exceptions.
+runs the same callbacks and raises the same exceptions (the same objects); it carries the wrapped ``fit``'s
+name, module and docstring, so messages and tracebacks read as they do without it.
 
 The patch and the open blocks belong to one object, :data:`INTERCEPTOR` (a :class:`FitInterceptor`), the only
 state of this module; :func:`capture`, :func:`is_patched` and :func:`original_fit` are its entry points.
@@ -13,6 +14,7 @@ state of this module; :func:`capture`, :func:`is_patched` and :func:`original_fi
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import math
 import threading
@@ -86,14 +88,11 @@ class FitInterceptor:
         self._patch.update(cls=cls, original=original, own=own, signature=inspect.signature(original))
         interceptor = self
 
+        @functools.wraps(original)  # Keras's (or the user's) name, module, qualname and docstring: see the module doc
         def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
             __tracebackhide__ = True
             return interceptor._captured_fit(original, self, args, kwargs)
 
-        fit.__doc__ = original.__doc__
-        fit.__name__ = "fit"
-        fit.__qualname__ = getattr(original, "__qualname__", "fit")
-        fit.__wrapped__ = original  # type: ignore[attr-defined]
         fit._stallmagic = True  # type: ignore[attr-defined]
         cls.fit = fit
 

@@ -97,3 +97,34 @@ def test_capture_rejects_unknown_run_attributes_before_patching():
     with pytest.raises(ValueError, match="run_attrs accepts"), capture(run_attrs={"colour": "red"}):
         pass
     assert not is_patched()
+
+
+# ---------------------------------------------------------------------------------------------------- issue 12
+
+
+def _type_error(call) -> str:
+    with pytest.raises(TypeError) as caught:
+        call()
+    return str(caught.value)
+
+
+def test_the_wrapper_keeps_fits_identity_so_messages_read_as_without_it():
+    """Issue 12, item 7: a duplicate keyword said ``stallmagic.capture.intercept.TensorFlowTrainer.fit() got
+    multiple values ...``: Python names the function's ``__module__`` in that message, and the wrapper kept its own."""
+    model = tiny()
+    calls = {
+        "keyword twice": lambda: model.fit(X, Y, epochs=1, **{"epochs": 2}),
+        "by position and keyword": lambda: model.fit(X, Y, x=X, verbose=0),
+        "unknown keyword": lambda: model.fit(X, Y, epoch=2),
+        "self twice": lambda: model.fit(X, self=model),
+    }
+    plain = {name: _type_error(call) for name, call in calls.items()}
+    with capture() as session:
+        wrapper = keras.Model.fit
+        for attribute in ("__module__", "__name__", "__qualname__", "__doc__"):
+            assert getattr(wrapper, attribute) == getattr(ORIGINAL_FIT, attribute), attribute
+        assert wrapper.__wrapped__ is ORIGINAL_FIT
+        captured = {name: _type_error(call) for name, call in calls.items()}
+    assert captured == plain
+    assert plain["keyword twice"].startswith(f"{ORIGINAL_FIT.__module__}.{ORIGINAL_FIT.__qualname__}() got multiple")
+    assert session.runs == []  # calls Keras refuses are not runs

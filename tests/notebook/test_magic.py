@@ -235,6 +235,17 @@ def test_keyboard_interrupt_keeps_the_partial_run_and_still_interrupts(ip, digit
     assert keras.Model.fit is ORIGINAL_FIT
 
 
+def test_an_argument_error_reads_as_without_the_magic(ip, digits_model, display):
+    """Issue 12, item 7: a duplicate keyword named stallmagic's module in Keras's TypeError."""
+    display("text")
+    body = "m = small_model()\nm.fit(x_digits[:50], y_digits[:50], epochs=1, verbose=0, **{'epochs': 2})\n"
+    plain = ip.run_cell(body).error_in_exec
+    magic = ip.run_cell("%%diagnose_fit\n" + body).error_in_exec
+    assert type(magic) is type(plain) is TypeError
+    assert str(magic) == str(plain)
+    assert str(plain).startswith(f"{ORIGINAL_FIT.__module__}.{ORIGINAL_FIT.__qualname__}() got multiple values")
+
+
 def test_exception_before_any_fit_is_raised_unchanged(ip, display, capsys):
     display("text")
     result = ip.run_cell("%%diagnose_fit\nraise KeyError('missing column')\n")
