@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .._internal.keras_private import user_random_seed
+from .._internal.text import safe_str
 from ..record import ErrorRecord, Run, Session
 
 
@@ -149,7 +150,7 @@ class FitInterceptor:
             _finish(run, model, start, "interrupted", sessions, error=ErrorRecord("KeyboardInterrupt", ""))
             raise
         except BaseException as exc:
-            _finish(run, model, start, "error", sessions, error=ErrorRecord(type(exc).__name__, str(exc)))
+            _finish(run, model, start, "error", sessions, error=_error_record(exc))
             raise
         finally:
             running.discard(id(model))
@@ -157,6 +158,10 @@ class FitInterceptor:
                 holder.remove(recorder)
         _finish(run, model, start, _end_reason(run, model), sessions)
         return history
+
+
+#: Longest exception message kept in a Run's ErrorRecord (the full text is in the traceback the user sees).
+ERROR_MESSAGE_LIMIT = 1000
 
 
 #: The process's one interceptor (see :class:`FitInterceptor` for why there is exactly one, and its lifetime).
@@ -262,6 +267,13 @@ def _make_recorder(run: Run, sessions: list[Session]) -> Any:
 
     snapshot = all(s.snapshot_weights for s in sessions)
     return Recorder(run, notify if listening else None, snapshot_weights=snapshot)
+
+
+def _error_record(exc: BaseException) -> ErrorRecord:
+    """What a run records of the exception that ended its fit: the exception's own object is never touched beyond
+    a guarded ``str()`` (:func:`~stallmagic._internal.text.safe_str`: an ``__str__`` that raises gives the class
+    name), so recording it can neither replace the user's exception nor leave the run ``running``."""
+    return ErrorRecord(type(exc).__name__, safe_str(exc, limit=ERROR_MESSAGE_LIMIT))
 
 
 def _end_reason(run: Run, model: Any) -> str:

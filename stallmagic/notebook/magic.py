@@ -20,6 +20,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, output_can_be_silenced
 from traitlets import Enum, Int
 
+from .._internal.text import safe_str
 from ..capture import capture
 from ..record import Run
 from .cell import CellRuns
@@ -49,6 +50,12 @@ def _unquote(text: str | None) -> str | None:
     if text is not None and len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
         return text[1:-1]
     return text
+
+
+def _describe(exc: BaseException) -> str:
+    """``"Type: message"`` of an exception, for a line of stallmagic's output; never raises (an exception is the
+    user's object: its ``__str__`` may raise, and quoting it must not replace the exception being reported)."""
+    return f"{type(exc).__name__}: {safe_str(exc)}"
 
 
 def _has_widget_frontend(shell: Any) -> bool:
@@ -139,15 +146,12 @@ class StallMagics(Magics):
                 value = run_cell_body(self.shell, cell.header, body)
         except BaseException as exc:  # KeyboardInterrupt too: show the partial run first, then re-raise it
             error = exc
-            try:
-                cell.raised = f"{type(exc).__name__}: {exc}"
-            except Exception:  # an exception whose str() fails
-                cell.raised = type(exc).__name__
+            cell.raised = _describe(exc)
         self._conclude(cell, view)
         if args.output is not None:
             self.shell.user_ns[args.output] = cell.last
         if error is not None:
-            raise error
+            raise error  # the user's own exception object, unchanged
         return value
 
     def _release_old_cells(self) -> None:
@@ -193,7 +197,7 @@ class StallMagics(Magics):
                     cell.problems.append("The diagnosis was interrupted.")
             view.finish()
         except Exception as exc:
-            print(f"[stallmagic] Could not show the diagnosis ({type(exc).__name__}: {exc}).", file=sys.stderr)
+            print(f"[stallmagic] Could not show the diagnosis ({_describe(exc)}).", file=sys.stderr)
 
     # ------------------------------------------------------------------ %stall
 
@@ -291,7 +295,7 @@ class StallMagics(Magics):
         try:
             code = cell.keep_source(run)
         except Exception as exc:
-            raise UsageError(f"Cannot keep {run.label}: {exc}") from None
+            raise UsageError(f"Cannot keep {run.label}: {safe_str(exc)}") from None
         self.shell.set_next_input(code, replace=True)
         print(
             f"[stallmagic] Kept the fix of {run.label}: the cell's input now holds your cell with the fix written in; "
@@ -307,7 +311,7 @@ class StallMagics(Magics):
         try:
             return cell.sweep(run, progress=progress)
         except Exception as exc:
-            raise UsageError(f"The sweep could not run: {exc}") from None
+            raise UsageError(f"The sweep could not run: {safe_str(exc)}") from None
 
     def _stall_export(self, rest: list[str]) -> None:
         if len(rest) != 1:

@@ -128,3 +128,31 @@ def test_the_wrapper_keeps_fits_identity_so_messages_read_as_without_it():
     assert captured == plain
     assert plain["keyword twice"].startswith(f"{ORIGINAL_FIT.__module__}.{ORIGINAL_FIT.__qualname__}() got multiple")
     assert session.runs == []  # calls Keras refuses are not runs
+
+
+class UnprintableError(Exception):
+    """An exception whose ``__str__`` raises (issue 12, item 5)."""
+
+    def __str__(self):
+        raise RuntimeError("this exception cannot be printed")
+
+
+class RaiseAtFirstEpoch(keras.callbacks.Callback):
+    def __init__(self, exc):
+        super().__init__()
+        self.exc = exc
+
+    def on_epoch_end(self, epoch, logs=None):
+        raise self.exc
+
+
+def test_an_exception_whose_str_raises_reaches_the_caller_unchanged_and_ends_the_run():
+    """Issue 12, item 5: recording the error called str() on it, so a RuntimeError replaced the user's exception
+    and the run stayed 'running'."""
+    raised = UnprintableError("bad")
+    with pytest.raises(UnprintableError) as caught, capture() as session:
+        tiny().fit(X, Y, epochs=3, verbose=0, callbacks=[RaiseAtFirstEpoch(raised)])
+    assert caught.value is raised and type(caught.value) is UnprintableError
+    run = session.runs[0]
+    assert run.end == "error" and run.epochs_done == 0
+    assert run.error.type == "UnprintableError" and run.error.message == "<UnprintableError object>"

@@ -235,6 +235,30 @@ def test_keyboard_interrupt_keeps_the_partial_run_and_still_interrupts(ip, digit
     assert keras.Model.fit is ORIGINAL_FIT
 
 
+def test_an_exception_whose_str_raises_is_raised_unchanged_and_ends_the_run(ip, digits_model, display, capsys):
+    """Issue 12, item 5: recording the error called str() on it, so the cell raised a RuntimeError (the user's
+    exception only as its context) and the run stayed 'running'."""
+    display("text")
+    run_ok(
+        ip,
+        "class Unprintable(Exception):\n"
+        "    def __str__(self):\n"
+        "        raise RuntimeError('this exception cannot be printed')\n"
+        "class RaiseUnprintable(keras.callbacks.Callback):\n"
+        "    def on_epoch_end(self, epoch, logs=None):\n"
+        "        global unprintable\n"
+        "        unprintable = Unprintable()\n"
+        "        raise unprintable\n",
+    )
+    capsys.readouterr()
+    result = ip.run_cell("%%diagnose_fit -o unprintable_run\n" + small_fit(3, extra=", callbacks=[RaiseUnprintable()]"))
+    assert result.error_in_exec is ip.user_ns["unprintable"]  # the same object, so the same type
+    run = ip.user_ns["unprintable_run"]
+    assert run.end == "error" and run.error.type == "Unprintable" and run.epochs_done == 0
+    assert "[stallmagic] It ended with Unprintable: <Unprintable object>;" in capsys.readouterr().out
+    assert keras.Model.fit is ORIGINAL_FIT
+
+
 def test_an_argument_error_reads_as_without_the_magic(ip, digits_model, display):
     """Issue 12, item 7: a duplicate keyword named stallmagic's module in Keras's TypeError."""
     display("text")
