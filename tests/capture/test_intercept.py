@@ -156,3 +156,64 @@ def test_an_exception_whose_str_raises_reaches_the_caller_unchanged_and_ends_the
     run = session.runs[0]
     assert run.end == "error" and run.epochs_done == 0
     assert run.error.type == "UnprintableError" and run.error.message == "<UnprintableError object>"
+
+
+def test_a_fit_the_user_assigns_inside_the_block_is_kept_when_it_closes():
+    """Issue 12, item 6: closing the block deleted keras.Model.fit, whatever the user had put there meanwhile."""
+
+    def users_fit(self, *args, **kwargs):
+        return ORIGINAL_FIT(self, *args, **kwargs)
+
+    try:
+        with capture():
+            keras.Model.fit = users_fit
+        assert keras.Model.__dict__.get("fit") is users_fit and not is_patched()
+        with capture(), capture():  # and a fit they had before the block is put back exactly, nested blocks too
+            assert keras.Model.fit is not users_fit
+        assert keras.Model.__dict__.get("fit") is users_fit
+    finally:
+        if "fit" in keras.Model.__dict__:
+            del keras.Model.fit
+    assert keras.Model.fit is ORIGINAL_FIT
+
+
+def test_a_fit_the_user_set_without_functools_wraps_is_recorded_with_its_arguments():
+    """Issue 12, item 6: a user's ``def fit(self, *args, **kwargs)`` made the capture bind the call to that
+    signature: the run recorded none of the arguments (1 epoch asked) and the recorder, added as a keyword the
+    signature has no parameter for, was dropped silently (0 epochs recorded)."""
+    calls = []
+
+    def users_fit(self, *args, **kwargs):
+        calls.append((args, dict(kwargs)))
+        return ORIGINAL_FIT(self, *args, **kwargs)
+
+    keras.Model.fit = users_fit
+    try:
+        history = keras.callbacks.History()
+        with capture() as session:
+            tiny().fit(X, Y, epochs=3, batch_size=8, verbose=0)
+            tiny().fit(X, Y, 16, 2, 0, [history])  # callbacks by position: the recorder joins them there
+    finally:
+        del keras.Model.fit
+    by_keyword, by_position = session.runs
+    assert (by_keyword.end, by_keyword.epochs_done, by_keyword.fit.epochs_asked) == ("completed", 3, 3)
+    assert by_keyword.fit.batch_size == 8
+    assert (by_position.epochs_done, by_position.fit.batch_size, by_position.fit.callbacks) == (2, 16, ["History"])
+    assert len(history.epoch) == 2  # the user's own callback ran as well
+    assert len(calls) == 2 and calls[1][0][:4] == (X, Y, 16, 2) and not calls[1][1]  # their call, as they made it
+
+
+def test_a_fit_of_the_users_that_takes_no_callbacks_runs_as_without_the_capture():
+    """A user's ``fit`` with no ``callbacks`` parameter (and no ``**kwargs``) cannot take the recorder: it runs
+    unrecorded, exactly as called, instead of a run that records nothing or a TypeError."""
+
+    def users_fit(self, x, y, epochs=1):
+        return ORIGINAL_FIT(self, x, y, epochs=epochs, verbose=0)
+
+    keras.Model.fit = users_fit
+    try:
+        with capture() as session:
+            history = tiny().fit(X, Y, epochs=2)
+    finally:
+        del keras.Model.fit
+    assert len(history.epoch) == 2 and session.runs == []

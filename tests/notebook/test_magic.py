@@ -259,6 +259,25 @@ def test_an_exception_whose_str_raises_is_raised_unchanged_and_ends_the_run(ip, 
     assert keras.Model.fit is ORIGINAL_FIT
 
 
+def test_a_fit_the_cell_assigns_to_keras_model_stays_after_the_cell(ip, digits_model, display):
+    """Issue 12, item 6: the end of the capture deleted ``keras.Model.fit``, and with it the user's assignment."""
+    display("text")
+    try:
+        run_ok(
+            ip,
+            "%%diagnose_fit\n"
+            "fit_before = keras.Model.fit\n"
+            "def my_fit(self, *args, **kwargs):\n"
+            "    return fit_before(self, *args, **kwargs)\n"
+            "keras.Model.fit = my_fit\n",
+        )
+        assert keras.Model.__dict__.get("fit") is ip.user_ns["my_fit"]
+    finally:
+        if "fit" in keras.Model.__dict__:
+            del keras.Model.fit
+    assert keras.Model.fit is ORIGINAL_FIT
+
+
 def test_an_argument_error_reads_as_without_the_magic(ip, digits_model, display):
     """Issue 12, item 7: a duplicate keyword named stallmagic's module in Keras's TypeError."""
     display("text")
