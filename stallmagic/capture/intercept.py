@@ -127,8 +127,9 @@ class FitInterceptor:
         The call's arguments are read through Keras's own ``fit`` signature (what the run records), but ``original``
         is called with the user's own ``args`` and ``kwargs``, with only ``callbacks`` extended by the recorder where
         the user put it: a ``fit`` of the user's own (``def fit(self, *a, **k)``, without ``functools.wraps``) then
-        gets the call it was written for. Whatever stallmagic cannot record (arguments Keras would refuse, a ``fit``
-        that takes no ``callbacks``) runs as the plain call, unrecorded, so the user sees Keras's own result or error.
+        gets the call it was written for. Whatever stallmagic cannot record (arguments Keras would refuse, values its
+        snapshot cannot read, a ``fit`` that takes no ``callbacks``) runs as the plain call, unrecorded, so the user
+        sees Keras's own result or error.
         """
         __tracebackhide__ = True
         with self._lock:
@@ -148,7 +149,10 @@ class FitInterceptor:
         slot = None if holder is not None else _callbacks_slot(signature, original, model, args, kwargs)
         if holder is None and slot is None:  # a fit of the user's own that takes no callbacks: nothing can record
             return original(model, *args, **kwargs)
-        run = _start_run(sessions, model, bound, args, kwargs, blocks[-1][1])
+        try:
+            run = _start_run(sessions, model, bound, args, kwargs, blocks[-1][1])
+        except Exception:  # an argument the snapshot cannot read (epochs="3"): Keras words its own error, if any
+            return original(model, *args, **kwargs)
         recorder = _make_recorder(run, sessions)
         call_args, call_kwargs = args, kwargs
         if holder is not None:

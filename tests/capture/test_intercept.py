@@ -217,3 +217,32 @@ def test_a_fit_of_the_users_that_takes_no_callbacks_runs_as_without_the_capture(
     finally:
         del keras.Model.fit
     assert len(history.epoch) == 2 and session.runs == []
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [{"epochs": "three"}, {"epochs": None}, {"batch_size": "x"}, {"validation_split": "x"}, {"class_weight": [1, 2]}],
+)
+def test_an_argument_keras_refuses_gets_keras_own_error(arguments):
+    """Beyond the list (issue 12): the run's snapshot read the arguments before Keras did, so a bad value raised
+    stallmagic's ValueError (``int('three')``) instead of the error Keras gives without the capture."""
+    model = tiny()
+
+    def call():
+        model.fit(X, Y, verbose=0, **arguments)
+
+    with pytest.raises(Exception) as plain:
+        call()
+    with pytest.raises(Exception) as captured, capture():
+        call()
+    assert (type(captured.value), str(captured.value)) == (type(plain.value), str(plain.value))
+
+
+def test_a_single_callback_not_in_a_list_is_recorded():
+    """Beyond the list (issue 12): Keras accepts ``callbacks=cb`` (it flattens what it is given); the capture
+    iterated it and raised TypeError from inside the user's fit."""
+    history = keras.callbacks.History()
+    with capture() as session:
+        tiny().fit(X, Y, epochs=2, verbose=0, callbacks=history)
+    assert len(history.epoch) == 2
+    assert session.runs[0].epochs_done == 2 and session.runs[0].fit.callbacks == ["History"]
