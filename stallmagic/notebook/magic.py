@@ -16,15 +16,16 @@ from collections.abc import Callable
 from typing import Any
 
 from IPython.core import magic_arguments
+from IPython.core.displayhook import DisplayHook
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, output_can_be_silenced
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from traitlets import Enum, Int
 
 from .._internal.text import safe_str
 from ..capture import capture
 from ..record import Run
 from .cell import CellRuns
-from .execute import run_cell_body
+from .execute import NotCompiled, fail_before_exec, parse_cell, run_parsed
 from .text import TextView, fix_lines, run_line
 
 #: ``%stall help``, and the body of ``%stall?`` (one text, so the two cannot disagree).
@@ -110,8 +111,7 @@ class StallMagics(Magics):
     @magic_arguments.argument(
         "-o", "--output", metavar="VAR", help="Store the cell's last Run in the variable VAR (with .report, .rerun())."
     )
-    @output_can_be_silenced
-    @cell_magic
+    @cell_magic  # not output_can_be_silenced: IPython's check then fails on a cell that does not tokenize
     def diagnose_fit(self, line: str, body: str) -> Any:
         """Run the cell, record every Keras fit in it, show the train/validation gap live and explain the result.
 
@@ -134,25 +134,45 @@ class StallMagics(Magics):
             label=args.name or None,
             metric=args.metric.strip() if args.metric else None,
         )
+        try:
+            parsed = parse_cell(self.shell, cell.header, body)
+        except NotCompiled as failed:
+            not_parsed = failed
+        else:
+            not_parsed = None
+        if not_parsed is not None:  # nothing ran: shown as IPython shows it, and no cell is recorded or released
+            return self._not_compiled(not_parsed, body)
         self.cells.append(cell)
         self.kept = None  # "%stall keep" keeps a fix of the latest cell
         self._release_old_cells()
         view = self._view(cell, args)
         if view.listener is not None:
             cell.session.listeners.append(view.listener)
-        value = error = None
+        value = error = not_compiled = None
         try:
             with capture(session=cell.session):
-                value = run_cell_body(self.shell, cell.header, body)
+                value = run_parsed(self.shell, parsed)
+        except NotCompiled as failed:  # a statement that parses but does not compile; the ones before it ran
+            not_compiled = failed
+            cell.raised = _describe(failed.error)
         except BaseException as exc:  # KeyboardInterrupt too: show the partial run first, then re-raise it
             error = exc
             cell.raised = _describe(exc)
         self._conclude(cell, view)
         if args.output is not None:
             self.shell.user_ns[args.output] = cell.last
+        if not_compiled is not None:
+            return self._not_compiled(not_compiled, body)
         if error is not None:
             raise error  # the user's own exception object, unchanged
+        if DisplayHook.semicolon_at_end_of_expression(body):  # "...;" hides the value, as without the magic
+            return None
         return value
+
+    def _not_compiled(self, failed: NotCompiled, body: str) -> None:
+        """A cell that does not compile fails as it does without the magic: IPython's two lines, no traceback."""
+        if not fail_before_exec(self.shell, body, failed):
+            raise failed.error
 
     def _release_old_cells(self) -> None:
         live = [c for c in self.cells if not c.released]

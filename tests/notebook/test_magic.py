@@ -289,6 +289,33 @@ def test_an_argument_error_reads_as_without_the_magic(ip, digits_model, display)
     assert str(plain).startswith(f"{ORIGINAL_FIT.__module__}.{ORIGINAL_FIT.__qualname__}() got multiple values")
 
 
+def test_a_syntax_error_shows_as_ipython_shows_it(ip, display, capsys):
+    """Issue 12, item 8: a cell that does not parse showed frames of magic.py and IPython's compilerop.py; without
+    the magic IPython shows where the error is and the message, and records it as an error before execution."""
+    display("text")
+    cells = len(magics(ip).cells)
+    capsys.readouterr()
+    plain = ip.run_cell("x = (1,\n")
+    plain_out = capsys.readouterr().out
+    magic = ip.run_cell("%%diagnose_fit\nx = (1,\n")
+    magic_out = capsys.readouterr().out
+    assert isinstance(plain.error_before_exec, SyntaxError)
+    assert magic_out == plain_out.replace(", line 1", ", line 2")  # the magic's own line is line 1 of the cell
+    assert "Traceback" not in magic_out and "compilerop" not in magic_out
+    assert isinstance(magic.error_before_exec, SyntaxError) and magic.error_in_exec is None and not magic.success
+    assert not ip.last_execution_succeeded
+    assert len(magics(ip).cells) == cells  # nothing ran: no cell recorded, none released
+
+    ip.run_cell("print('before the error')\nreturn 1\n")  # parses, but does not compile: earlier lines ran
+    plain_out = capsys.readouterr().out
+    magic = ip.run_cell("%%diagnose_fit\nprint('before the error')\nreturn 1\n")
+    magic_out = capsys.readouterr().out
+    shown = plain_out.split("before the error\n", 1)[1].replace(", line 2", ", line 3")
+    assert magic_out.startswith("before the error\n") and magic_out.endswith(shown)
+    assert "Traceback" not in magic_out and isinstance(magic.error_before_exec, SyntaxError)
+    run_ok(ip, "%%diagnose_fit\nfirst = 1\nfrom __future__ import nested_scopes\n")  # compiled one at a time too
+
+
 def test_exception_before_any_fit_is_raised_unchanged(ip, display, capsys):
     display("text")
     result = ip.run_cell("%%diagnose_fit\nraise KeyError('missing column')\n")
