@@ -16,7 +16,11 @@ from typing import Any
 
 from .. import rerun as engine
 from ..record import Run, Session
+from ..remedies.remedy import RemedyError
 from ..rerun.repair import BUDGET as REPAIR_BUDGET
+
+#: Why a released cell's runs cannot be rerun, when whoever released it gave no reason (see :meth:`CellRuns.release`).
+RELEASED = "its cell's models and data were released to save memory; run the cell again to train it anew"
 
 #: The optimizer search behind the panel's sweep button and ``%stall sweep`` (the seed's Example 3).
 SWEEP_GRID: dict[str, list] = {"optimizer": ["adam", "rmsprop", "sgd"], "learning_rate": [1e-3, 1e-2]}
@@ -47,6 +51,7 @@ class CellRuns:
         self.repair_result: Any = None
         self.problems: list[str] = []  # what went wrong inside stallmagic (never the user's code)
         self.released = False
+        self.released_because: str | None = None  # the reason given to release(), quoted when a rerun is refused
 
     @property
     def runs(self) -> list[Run]:
@@ -61,16 +66,22 @@ class CellRuns:
         """The cell's first line: ``%%diagnose_fit`` and its options."""
         return f"%%diagnose_fit {self.line}".rstrip()
 
-    def release(self) -> None:
+    def release(self, *, reason: str = RELEASED) -> None:
         """Drop the live references of this cell's runs (model, data, weight snapshots); the records stay.
 
         Older cells release what reruns need so that re-running cells does not pile up copies of the model's
         weights; the rerun engine drops its own per-run state in ``stallmagic.rerun.release(run)``.
+
+        Args:
+            reason: Why, in words that end the sentence "<run> cannot be rerun: ...", raised by a later rerun,
+                repair, sweep or restore of these runs (whoever releases knows which setting keeps more; default
+                :data:`RELEASED`).
         """
         kept = {"session", "parent", "remedy", "report"}  # links between records, not heavy state
         heavy = [f.name for f in dataclasses.fields(Run) if f.metadata.get("runtime") and f.name not in kept]
+        self.released_because = reason
         for run in self.runs:
-            engine.release(run)
+            engine.release(run, reason=reason)
             for name in heavy:  # the model, the data, weight snapshots (initial and final), the fit call
                 setattr(run, name, None)
         self.session.listeners.clear()
@@ -111,12 +122,12 @@ class CellRuns:
         ]
 
     def rerun(self, run: Run, remedy: Any) -> Run:
-        """Rerun ``run`` with ``remedy`` (the rerun engine's ``run.rerun``), diagnose it and select it."""
-        if self.released:
-            raise RuntimeError(
-                "This cell's models and data were released to save memory (StallMagics.keep_cells); run the cell "
-                "again to rerun it."
-            )
+        """Rerun ``run`` with ``remedy`` (the rerun engine's ``run.rerun``), diagnose it and select it.
+
+        Raises:
+            RemedyError: The cell was released (:meth:`check_live`), or the remedy does not apply to the run.
+        """
+        self.check_live(run)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=r".*`shuffle=True` was passed.*")
             new = run.rerun(remedy)
@@ -127,11 +138,17 @@ class CellRuns:
         self.selected = new
         return new
 
+    def check_live(self, run: Run) -> None:
+        """Raise :class:`~stallmagic.remedies.RemedyError` when this cell was released: its runs cannot be rerun,
+        repaired or swept, and the message says why and what keeps more cells (the same sentence ``run.rerun()``
+        raises for such a run)."""
+        if self.released:
+            raise RemedyError(f"{run.label} cannot be rerun: {self.released_because or RELEASED}.")
+
     def repair(self, run: Run, *, budget: int = REPAIR_BUDGET, on_attempt: Callable[..., Any] | None = None) -> Any:
         """Find a fix for ``run`` (``run.repair``): its reruns join the cell's runs, the best one is selected and
         diagnosed; the result is kept as ``repair_result``."""
-        if self.released:
-            raise RuntimeError("This cell's models and data were released to save memory; run the cell again.")
+        self.check_live(run)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = run.repair(budget, on_attempt=on_attempt)
@@ -163,8 +180,7 @@ class CellRuns:
 
     def sweep(self, run: Run, *, progress: Callable[[int, int, dict], Any] | None = None) -> Any:
         """Rerun ``run`` over :data:`SWEEP_GRID` (``stallmagic.sweep``); the result is kept as ``sweep_result``."""
-        if self.released:
-            raise RuntimeError("This cell's models and data were released to save memory; run the cell again.")
+        self.check_live(run)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.sweep_result = engine.sweep(run, SWEEP_GRID, progress=progress)

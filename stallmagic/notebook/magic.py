@@ -24,6 +24,7 @@ from traitlets import Enum, Int
 from .._internal.text import safe_str
 from ..capture import capture
 from ..record import Run
+from ..remedies.remedy import RemedyError
 from .cell import CellRuns
 from .execute import NotCompiled, fail_before_exec, parse_cell, run_parsed
 from .text import TextView, fix_lines, run_line
@@ -176,13 +177,18 @@ class StallMagics(Magics):
 
     def _release_old_cells(self) -> None:
         live = [c for c in self.cells if not c.released]
+        keep_more = f"%config StallMagics.keep_cells = {self.keep_cells + 1} keeps more"
+        reason = (
+            f"its cell's models and data were released to save memory (%%diagnose_fit keeps those of the latest "
+            f"{self.keep_cells} cell(s); {keep_more}); run the cell again to train it anew"
+        )
         for cell in live[: max(0, len(live) - self.keep_cells)]:
-            cell.release()
+            cell.release(reason=reason)
             for view in [v for v in self.views if v.cell is cell]:
                 if hasattr(view, "detach"):
                     view.detach(
                         "This cell's models and data were released to save memory (StallMagics.keep_cells = "
-                        f"{self.keep_cells}); run the cell again to use its buttons."
+                        f"{self.keep_cells}; {keep_more}); run the cell again to use its buttons."
                     )
                 self.views.remove(view)
 
@@ -294,12 +300,18 @@ class StallMagics(Magics):
         if not rest or not rest[0].isdigit():
             raise UsageError("%stall rerun needs the number of a fix, as listed by %stall report: %stall rerun 1.")
         cell, run = self._find(rest[1] if len(rest) > 1 else None)
-        cell.diagnose(run)
-        choices = cell.remedies(run)
-        n = int(rest[0])
-        if not 1 <= n <= len(choices):
-            raise UsageError(f"{run.label} has {len(choices)} fix(es) to rerun; %stall report lists them. Got {n}.")
-        new = cell.rerun(run, choices[n - 1][1])
+        try:
+            cell.check_live(run)  # before diagnosing: a released run's remedies could not run anyway
+            cell.diagnose(run)
+            choices = cell.remedies(run)
+            n = int(rest[0])
+            if not 1 <= n <= len(choices):
+                raise UsageError(
+                    f"{run.label} has {len(choices)} fix(es) to rerun; %stall report lists them. Got {n}."
+                )
+            new = cell.rerun(run, choices[n - 1][1])
+        except RemedyError as exc:  # released, or the fix does not apply: one sentence, as %stall keep and sweep
+            raise UsageError(str(exc)) from None
         self._refresh_views(cell)
         print(f"[stallmagic] {new.report.headline() if new.report is not None else new.summary()}")
         return new

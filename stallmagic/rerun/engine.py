@@ -444,6 +444,8 @@ def restore(run: Run) -> Run:
     """
     model = run.keras_model
     weights = final_weights(run)
+    if (model is None or weights is None) and LEDGER.released(run) is not None:
+        raise RemedyError(f"{run.label} cannot be restored: {LEDGER.released(run)}.")
     if model is None or weights is None:
         raise RemedyError(
             f"The final weights of {run.label} were not kept (a sweep's runs keep none, and an original run's are "

@@ -15,6 +15,8 @@ import keras
 import pytest
 import scenarios  # tests/ is on sys.path under pytest
 
+from stallmagic.remedies import RemedyError
+
 XSS = "<img src=x onerror=alert(1)>"
 ORIGINAL_FIT = keras.Model.fit
 
@@ -372,8 +374,38 @@ def test_old_cells_release_their_models_and_data(ip, digits_model, display):
     assert first.runs[0].report is not None  # the record and its diagnosis stay
     assert first_panel.detached and "released" in first_panel.message.value
     assert first_panel not in m.views and m.cells[-1].runs[0].keras_model is not None
-    with pytest.raises(RuntimeError, match="released"):
+    with pytest.raises(RemedyError, match="released"):
         first.rerun(first.runs[0], None)
+
+
+def test_a_released_run_says_it_was_released_and_how_to_keep_more(ip, digits_model, display):
+    """Issue 12, item 15: rerunning a run released by keep_cells said it "was loaded from a file, or not captured in
+    this process", and ``%stall rerun N`` on it raised a RuntimeError traceback instead of a UsageError."""
+    from IPython.core.error import UsageError
+
+    m = display("text")
+    old = m.keep_cells
+    m.keep_cells = 1
+    try:
+        run_ok(ip, "%%diagnose_fit -o released_run\n" + small_fit(1, rows=200))
+        run_ok(ip, "%%diagnose_fit\n" + small_fit(1, rows=200))
+    finally:
+        m.keep_cells = old
+    run = ip.user_ns["released_run"]
+    why = (
+        "its cell's models and data were released to save memory (%%diagnose_fit keeps those of the latest 1 "
+        "cell(s); %config StallMagics.keep_cells = 2 keeps more); run the cell again to train it anew."
+    )
+    with pytest.raises(RemedyError) as rerun:
+        run.rerun()
+    assert str(rerun.value) == f"{run.label} cannot be rerun: {why}"
+    with pytest.raises(RemedyError) as restore:
+        run.restore()
+    assert str(restore.value) == f"{run.label} cannot be restored: {why}"
+    number = [r for _, r in m._all_runs()].index(run) + 1
+    with pytest.raises(UsageError) as stall:
+        ip.run_line_magic("stall", f"rerun 1 {number}")
+    assert str(stall.value) == f"{run.label} cannot be rerun: {why}"
 
 
 # ---------------------------------------------------------------------------------------------------- the panel
