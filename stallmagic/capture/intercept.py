@@ -19,11 +19,11 @@ import inspect
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .._internal.keras_private import user_random_seed
-from .._internal.text import safe_str
+from .._internal.text import safe_repr, safe_str
 from ..record import ErrorRecord, Run, Session
 
 
@@ -289,11 +289,23 @@ def capture(
     Blocks nest: a fit inside an inner block is recorded in every open block. ``keras.Model.fit`` is
     restored when the outermost block exits, by any exception or KeyboardInterrupt too.
     """
+    if label is not None and not isinstance(label, str):
+        raise TypeError(f"The 'label' argument of capture() must be a str or None. Got {type(label).__name__} instead.")
+    if session is not None and not isinstance(session, Session):
+        raise TypeError(
+            f"The 'session' argument of capture() must be a stallmagic Session or None. Got {type(session).__name__} "
+            "instead."
+        )
+    if run_attrs is not None and not isinstance(run_attrs, Mapping):
+        raise TypeError(
+            f"The 'run_attrs' argument of capture() must be a dict or None. Got {type(run_attrs).__name__} instead."
+        )
+    unknown = set(run_attrs or {}) - {"label", "parent", "remedy"}
+    if unknown:  # quoted one by one: keys of mixed types cannot be sorted, and a key's repr may raise
+        got = ", ".join(sorted(safe_repr(key) for key in unknown))
+        raise ValueError(f"run_attrs accepts 'label', 'parent' and 'remedy'. Got {got} instead.")
     if session is None:
         session = Session(label=label, snapshot_weights=snapshot_weights)
-    unknown = set(run_attrs or {}) - {"label", "parent", "remedy"}
-    if unknown:
-        raise ValueError(f"run_attrs accepts 'label', 'parent' and 'remedy'. Got {sorted(unknown)} instead.")
     block = INTERCEPTOR.open_block(session, run_attrs or {})
     try:
         yield session

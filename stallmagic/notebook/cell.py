@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import rerun as engine
+from .._internal.text import safe_str
 from ..record import Run, Session
 from ..remedies.remedy import RemedyError
 from ..rerun.repair import BUDGET as REPAIR_BUDGET
@@ -98,7 +99,7 @@ class CellRuns:
                 warnings.simplefilter("ignore")
                 return run.diagnose(metric=self.metric)
         except Exception as exc:
-            self.problems.append(f"The diagnosis of {run.label} failed ({type(exc).__name__}: {exc}).")
+            self.problems.append(f"The diagnosis of {run.label} failed ({type(exc).__name__}: {safe_str(exc)}).")
             return None
 
     def metric_note(self, run: Run) -> str | None:

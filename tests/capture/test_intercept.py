@@ -246,3 +246,19 @@ def test_a_single_callback_not_in_a_list_is_recorded():
         tiny().fit(X, Y, epochs=2, verbose=0, callbacks=history)
     assert len(history.epoch) == 2
     assert session.runs[0].epochs_done == 2 and session.runs[0].fit.callbacks == ["History"]
+
+
+def test_capture_checks_its_arguments_in_one_sentence_before_patching():
+    """Beyond the list (issue 12): a session that is not a Session failed inside the user's fit (AttributeError on
+    .listeners), a non-str label became a run's label, and unknown run_attrs keys of mixed types made the message
+    itself raise (sorted() of an int and a str)."""
+    cases = [
+        ({"session": "mine"}, TypeError, "The 'session' argument of capture() must be a stallmagic Session or None."),
+        ({"label": 3}, TypeError, "The 'label' argument of capture() must be a str or None. Got int instead."),
+        ({"run_attrs": ["label"]}, TypeError, "The 'run_attrs' argument of capture() must be a dict or None."),
+        ({"run_attrs": {1: "a", "colour": "red"}}, ValueError, "Got 'colour', 1 instead."),
+    ]
+    for arguments, error, message in cases:
+        with pytest.raises(error) as caught, capture(**arguments):
+            pass
+        assert message in str(caught.value) and not is_patched()
