@@ -13,6 +13,7 @@ import keyword
 import sys
 import textwrap
 from collections.abc import Callable
+from types import MappingProxyType
 from typing import Any
 
 from IPython.core import magic_arguments
@@ -39,6 +40,14 @@ STALL_USAGE = """\
 %stall sweep [RUN]      rerun over optimizers x learning rates and rank them
 %stall export PATH      write the last cell's report: .html (self-contained), .json or .md
 RUN is a number from %stall runs or a run's label."""
+
+
+#: The most arguments each ``%stall`` command takes (``export`` checks its one path itself); extra words were
+#: silently ignored, so ``%stall report 2 3`` reported run 2 without a word about the 3. Read-only: the module
+#: holds no state of its own (the shell holds the StallMagics).
+_STALL_ARGUMENTS = MappingProxyType(
+    {"help": 0, "report": 1, "compare": 0, "runs": 0, "rerun": 2, "keep": 1, "sweep": 1}
+)
 
 
 def _documented_by_usage(func: Callable) -> Callable:
@@ -243,6 +252,13 @@ class StallMagics(Magics):
                 f"Unknown %stall command {args.command!r}. Use one of: report, compare, runs, rerun, keep, sweep, "
                 "export, help."
             )
+        most = _STALL_ARGUMENTS.get(args.command)
+        if most is not None and len(args.args) > most:
+            usage = [u.split("  ")[0] for u in STALL_USAGE.splitlines() if u.startswith(f"%stall {args.command}")]
+            raise UsageError(
+                f"%stall {args.command} takes at most {most} argument(s)"
+                f"{': ' + usage[0] if usage else ''}. Got {len(args.args)}: {' '.join(args.args)}."
+            )
         return handler(args.args)
 
     def _stall_help(self, rest: list[str]) -> None:
@@ -263,7 +279,7 @@ class StallMagics(Magics):
             cell = self._last_cell()
             return cell, cell.selected or cell.last  # type: ignore[return-value]
         everything = self._all_runs()
-        if ref.isdigit():
+        if ref.isdecimal():  # not isdigit(): int() refuses "²"
             i = int(ref)
             if 1 <= i <= len(everything):
                 return everything[i - 1]
@@ -297,7 +313,7 @@ class StallMagics(Magics):
         print(cell.session.compare(metric=cell.metric))
 
     def _stall_rerun(self, rest: list[str]) -> Run:
-        if not rest or not rest[0].isdigit():
+        if not rest or not rest[0].isdecimal():
             raise UsageError("%stall rerun needs the number of a fix, as listed by %stall report: %stall rerun 1.")
         cell, run = self._find(rest[1] if len(rest) > 1 else None)
         try:

@@ -350,6 +350,23 @@ def test_usage_errors_are_one_sentence(ip, capsys):
         ip.run_line_magic("stall", "export report.txt")
 
 
+def test_stall_arguments_are_checked_in_one_sentence(ip):
+    """Beyond the list (issue 12): ``%stall rerun ²`` passed str.isdigit() and then int() raised ValueError, and
+    words beyond what a command takes were ignored without a word."""
+    from IPython.core.error import UsageError
+
+    for line, expected in [
+        ("rerun ²", "%stall rerun needs the number of a fix"),
+        ("report ²", "No run is labelled '²'."),
+        ("report 1 2", "%stall report takes at most 1 argument(s): %stall report [RUN]. Got 2: 1 2."),
+        ("rerun 1 2 3", "%stall rerun takes at most 2 argument(s): %stall rerun N [RUN]. Got 3: 1 2 3."),
+        ("compare now", "%stall compare takes at most 0 argument(s): %stall compare. Got 1: now."),
+    ]:
+        with pytest.raises(UsageError) as caught:
+            ip.run_line_magic("stall", line)
+        assert str(caught.value).startswith(expected), (line, str(caught.value))
+
+
 def test_text_report_without_a_widget_frontend(ip, digits_model, display, capsys):
     display("auto")  # the test shell has no kernel: text
     run_ok(ip, "%%diagnose_fit\n" + small_fit(2))
