@@ -238,7 +238,8 @@ def _plus(user_callbacks: Any, recorder: Any) -> list:
     return [user_callbacks, recorder]
 
 
-#: Longest exception message kept in a Run's ErrorRecord (the full text is in the traceback the user sees).
+#: Longest exception message kept in a Run's ErrorRecord or quoted in one of stallmagic's lines (the full text is in
+#: the traceback the user sees); safe_str's default, 200 characters, would cut Keras's and stallmagic's own messages.
 ERROR_MESSAGE_LIMIT = 1000
 
 

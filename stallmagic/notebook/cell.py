@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import rerun as engine
 from .._internal.text import safe_str
+from ..capture.intercept import ERROR_MESSAGE_LIMIT
 from ..record import Run, Session
 from ..remedies.remedy import RemedyError
 from ..rerun.repair import BUDGET as REPAIR_BUDGET
@@ -99,7 +100,8 @@ class CellRuns:
                 warnings.simplefilter("ignore")
                 return run.diagnose(metric=self.metric)
         except Exception as exc:
-            self.problems.append(f"The diagnosis of {run.label} failed ({type(exc).__name__}: {safe_str(exc)}).")
+            message = safe_str(exc, limit=ERROR_MESSAGE_LIMIT)
+            self.problems.append(f"The diagnosis of {run.label} failed ({type(exc).__name__}: {message}).")
             return None
 
     def metric_note(self, run: Run) -> str | None:

@@ -24,6 +24,7 @@ from traitlets import Enum, Int
 
 from .._internal.text import safe_str
 from ..capture import capture
+from ..capture.intercept import ERROR_MESSAGE_LIMIT
 from ..record import Run
 from ..remedies.remedy import RemedyError
 from .cell import CellRuns
@@ -66,7 +67,7 @@ def _unquote(text: str | None) -> str | None:
 def _describe(exc: BaseException) -> str:
     """``"Type: message"`` of an exception, for a line of stallmagic's output; never raises (an exception is the
     user's object: its ``__str__`` may raise, and quoting it must not replace the exception being reported)."""
-    return f"{type(exc).__name__}: {safe_str(exc)}"
+    return f"{type(exc).__name__}: {safe_str(exc, limit=ERROR_MESSAGE_LIMIT)}"
 
 
 def _has_widget_frontend(shell: Any) -> bool:
@@ -343,7 +344,7 @@ class StallMagics(Magics):
         try:
             code = cell.keep_source(run)
         except Exception as exc:
-            raise UsageError(f"Cannot keep {run.label}: {safe_str(exc)}") from None
+            raise UsageError(f"Cannot keep {run.label}: {safe_str(exc, limit=ERROR_MESSAGE_LIMIT)}") from None
         self.shell.set_next_input(code, replace=True)
         print(
             f"[stallmagic] Kept the fix of {run.label}: the cell's input now holds your cell with the fix written in; "
@@ -359,7 +360,7 @@ class StallMagics(Magics):
         try:
             return cell.sweep(run, progress=progress)
         except Exception as exc:
-            raise UsageError(f"The sweep could not run: {safe_str(exc)}") from None
+            raise UsageError(f"The sweep could not run: {safe_str(exc, limit=ERROR_MESSAGE_LIMIT)}") from None
 
     def _stall_export(self, rest: list[str]) -> None:
         if len(rest) != 1:
