@@ -4,7 +4,8 @@
 model inherits it from) with a thin wrapper for as long as at least one ``capture()`` block is open, and puts
 the original back when the last one closes, whatever ended it. The wrapper adds one epoch-level callback to
 the call and otherwise passes the user's arguments through untouched, so the fit returns the same History,
-runs the same callbacks and raises the same exceptions.
+runs the same callbacks and raises the same exceptions (the same objects); it carries the wrapped ``fit``'s
+name, module and docstring, so messages and tracebacks read as they do without it.
 
 The patch and the open blocks belong to one object, :data:`INTERCEPTOR` (a :class:`FitInterceptor`), the only
 state of this module; :func:`capture`, :func:`is_patched` and :func:`original_fit` are its entry points.
@@ -13,15 +14,17 @@ state of this module; :func:`capture`, :func:`is_patched` and :func:`original_fi
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .._internal.call_site import calling_frames
 from .._internal.keras_private import user_random_seed
+from .._internal.text import safe_repr, safe_str
 from ..record import ErrorRecord, Run, Session
 
 
@@ -38,7 +41,8 @@ class FitInterceptor:
     process-wide too: there is one interceptor, :data:`INTERCEPTOR`, made when this module is imported and kept for
     the life of the process. It holds the patch only while a block is open: installed when the first block opens,
     removed when the last one closes (blocks may close in any order), and what was there before goes back,
-    including a ``fit`` the user had set on ``keras.Model`` themselves. Its lock guards the blocks and the patch;
+    including a ``fit`` the user had set on ``keras.Model`` themselves, unless the user replaced the wrapper with a
+    ``fit`` of their own while a block was open: theirs then stays. Its lock guards the blocks and the patch;
     the models whose fit is running under the wrapper are kept per thread, so a fit that re-enters itself on the
     same model (a subclass calling ``super().fit``) is one run, while a fit in another thread is a run of its own.
     """
@@ -46,7 +50,7 @@ class FitInterceptor:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._blocks: list[tuple[Session, dict]] = []  # open capture() blocks, outermost first: (session, run attrs)
-        self._patch: dict[str, Any] = {}  # {"cls", "original", "own", "signature"} while installed
+        self._patch: dict[str, Any] = {}  # {"cls", "original", "own", "wrapper", "signature"} while installed
         self._active = threading.local()  # .ids: models whose fit is running under the wrapper in this thread
 
     def original_fit(self) -> Any:
@@ -84,28 +88,29 @@ class FitInterceptor:
         cls = _keras_model_class()
         own = cls.__dict__.get("fit")  # None: fit is inherited from the backend trainer
         original = cls.fit
-        self._patch.update(cls=cls, original=original, own=own, signature=inspect.signature(original))
         interceptor = self
 
+        @functools.wraps(original)  # Keras's (or the user's) name, module, qualname and docstring: see the module doc
         def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
             __tracebackhide__ = True
             return interceptor._captured_fit(original, self, args, kwargs)
 
-        fit.__doc__ = original.__doc__
-        fit.__name__ = "fit"
-        fit.__qualname__ = getattr(original, "__qualname__", "fit")
-        fit.__wrapped__ = original  # type: ignore[attr-defined]
         fit._stallmagic = True  # type: ignore[attr-defined]
+        self._patch.update(cls=cls, original=original, own=own, wrapper=fit, signature=_keras_fit_signature(cls))
         cls.fit = fit
 
     def _uninstall(self) -> None:
-        cls, own = self._patch["cls"], self._patch["own"]
+        """Put back what ``keras.Model`` held before the first block opened, unless the user replaced our wrapper
+        with a ``fit`` of their own while a block was open (``keras.Model.fit = my_fit`` in the cell): theirs stays,
+        as it would without stallmagic."""
+        cls, own, wrapper = self._patch["cls"], self._patch["own"], self._patch["wrapper"]
+        self._patch.clear()
+        if cls.__dict__.get("fit") is not wrapper:  # the user's own assignment (or deletion) since: leave it
+            return
         if own is None:
-            if "fit" in cls.__dict__:
-                delattr(cls, "fit")
+            delattr(cls, "fit")
         else:
             cls.fit = own
-        self._patch.clear()
 
     def _running_models(self) -> set[int]:
         ids = getattr(self._active, "ids", None)
@@ -113,13 +118,20 @@ class FitInterceptor:
             ids = self._active.ids = set()
         return ids
 
-    def _patch_signature(self, original: Any) -> inspect.Signature:
+    def _keras_signature(self) -> inspect.Signature | None:
         with self._lock:
-            sig = self._patch.get("signature")
-        return sig if sig is not None else inspect.signature(original)
+            return self._patch.get("signature")
 
     def _captured_fit(self, original: Any, model: Any, args: tuple, kwargs: dict) -> Any:
-        """One ``fit`` call through the wrapper: a Run in every open block's session, or the plain call."""
+        """One ``fit`` call through the wrapper: a Run in every open block's session, or the plain call.
+
+        The call's arguments are read through Keras's own ``fit`` signature (what the run records), but ``original``
+        is called with the user's own ``args`` and ``kwargs``, with only ``callbacks`` extended by the recorder where
+        the user put it: a ``fit`` of the user's own (``def fit(self, *a, **k)``, without ``functools.wraps``) then
+        gets the call it was written for. Whatever stallmagic cannot record (arguments Keras would refuse, values its
+        snapshot cannot read, a ``fit`` that takes no ``callbacks``) runs as the plain call, unrecorded, so the user
+        sees Keras's own result or error.
+        """
         __tracebackhide__ = True
         with self._lock:
             blocks = list(self._blocks)
@@ -127,31 +139,39 @@ class FitInterceptor:
         running = self._running_models()
         if not sessions or id(model) in running:  # a fit re-entered on the same model is the same run
             return original(model, *args, **kwargs)
+        signature = self._keras_signature() or inspect.signature(original)
         try:
-            bound = self._patch_signature(original).bind(model, *args, **kwargs)
+            bound = signature.bind(model, *args, **kwargs)
         except TypeError:
             return original(model, *args, **kwargs)  # let Keras word the argument error
 
-        run = _start_run(sessions, model, bound, args, kwargs, blocks[-1][1])
-        recorder = _make_recorder(run, sessions)
         user_callbacks = bound.arguments.get("callbacks")
-        holder = getattr(user_callbacks, "callbacks", None)  # a keras CallbackList
+        holder = getattr(user_callbacks, "callbacks", None)  # a keras CallbackList: the recorder joins it
+        slot = None if holder is not None else _callbacks_slot(signature, original, model, args, kwargs)
+        if holder is None and slot is None:  # a fit of the user's own that takes no callbacks: nothing can record
+            return original(model, *args, **kwargs)
+        try:
+            run = _start_run(sessions, model, bound, args, kwargs, blocks[-1][1])
+        except Exception:  # an argument the snapshot cannot read (epochs="3"): Keras words its own error, if any
+            return original(model, *args, **kwargs)
+        recorder = _make_recorder(run, sessions)
+        call_args, call_kwargs = args, kwargs
         if holder is not None:
             holder.append(recorder)
             recorder.set_model(model)
             recorder.set_params(getattr(user_callbacks, "params", {}) or {})
         else:
-            bound.arguments["callbacks"] = [*(user_callbacks or []), recorder]
+            call_args, call_kwargs = _put_callbacks(slot, args, kwargs, _plus(user_callbacks, recorder))
 
         running.add(id(model))
         start = time.perf_counter()
         try:
-            history = original(*bound.args, **bound.kwargs)
+            history = original(model, *call_args, **call_kwargs)
         except KeyboardInterrupt:
             _finish(run, model, start, "interrupted", sessions, error=ErrorRecord("KeyboardInterrupt", ""))
             raise
         except BaseException as exc:
-            _finish(run, model, start, "error", sessions, error=ErrorRecord(type(exc).__name__, str(exc)))
+            _finish(run, model, start, "error", sessions, error=_error_record(exc))
             raise
         finally:
             running.discard(id(model))
@@ -159,6 +179,69 @@ class FitInterceptor:
                 holder.remove(recorder)
         _finish(run, model, start, _end_reason(run, model), sessions)
         return history
+
+
+def _keras_fit_signature(cls: type) -> inspect.Signature | None:
+    """The signature of Keras's own ``fit`` (the first ``fit`` up ``cls``'s MRO defined in a ``keras`` module).
+
+    A call is read through it, not through whatever ``keras.Model.fit`` is now: a ``fit`` the user set on
+    ``keras.Model`` themselves may take ``(self, *args, **kwargs)``, and binding to that put every argument into
+    ``args`` and ``kwargs``, so the run recorded none of them and a recorder added as ``callbacks=`` was dropped.
+    ``None`` when no Keras ``fit`` is found (the caller then reads the call through the called function).
+    """
+    for klass in cls.__mro__:
+        fit = klass.__dict__.get("fit")
+        module = getattr(fit, "__module__", None) or ""
+        if fit is not None and (module == "keras" or module.startswith("keras.")):
+            try:
+                return inspect.signature(fit)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def _callbacks_slot(
+    signature: inspect.Signature, original: Any, model: Any, args: tuple, kwargs: dict
+) -> str | int | None:
+    """Where the recorder goes in the user's own call: ``"callbacks"`` (the keyword, given or added), the index in
+    ``args`` where the user passed callbacks by position, or ``None`` when the called ``fit`` (a user's own) would
+    not accept callbacks there: that fit is then left to run unrecorded rather than made to fail."""
+    names = list(signature.parameters)[1:]  # after self
+    slot: str | int = "callbacks"
+    if "callbacks" not in kwargs and "callbacks" in names and names.index("callbacks") < len(args):
+        slot = names.index("callbacks")
+    try:
+        called = inspect.signature(original)
+    except (TypeError, ValueError):  # a callable inspect cannot read: trust it takes Keras's arguments
+        return slot
+    trial_args, trial_kwargs = _put_callbacks(slot, args, kwargs, [])
+    try:
+        called.bind(model, *trial_args, **trial_kwargs)
+    except TypeError:
+        return None
+    return slot
+
+
+def _put_callbacks(slot: str | int, args: tuple, kwargs: dict, callbacks: list) -> tuple[tuple, dict]:
+    """``(args, kwargs)`` of the user's call with ``callbacks`` in ``slot`` (see :func:`_callbacks_slot`)."""
+    if isinstance(slot, int):
+        return (*args[:slot], callbacks, *args[slot + 1 :]), kwargs
+    return args, {**kwargs, "callbacks": callbacks}
+
+
+def _plus(user_callbacks: Any, recorder: Any) -> list:
+    """The user's callbacks and the recorder, as one list: a list or tuple is spread, anything else (a single
+    callback, which Keras accepts and flattens, or a nested list) is kept as one item for Keras to flatten."""
+    if user_callbacks is None:
+        return [recorder]
+    if isinstance(user_callbacks, (list, tuple)):
+        return [*user_callbacks, recorder]
+    return [user_callbacks, recorder]
+
+
+#: Longest exception message kept in a Run's ErrorRecord or quoted in one of stallmagic's lines (the full text is in
+#: the traceback the user sees); safe_str's default, 200 characters, would cut Keras's and stallmagic's own messages.
+ERROR_MESSAGE_LIMIT = 1000
 
 
 #: The process's one interceptor (see :class:`FitInterceptor` for why there is exactly one, and its lifetime).
@@ -208,11 +291,23 @@ def capture(
     Blocks nest: a fit inside an inner block is recorded in every open block. ``keras.Model.fit`` is
     restored when the outermost block exits, by any exception or KeyboardInterrupt too.
     """
+    if label is not None and not isinstance(label, str):
+        raise TypeError(f"The 'label' argument of capture() must be a str or None. Got {type(label).__name__} instead.")
+    if session is not None and not isinstance(session, Session):
+        raise TypeError(
+            f"The 'session' argument of capture() must be a stallmagic Session or None. Got {type(session).__name__} "
+            "instead."
+        )
+    if run_attrs is not None and not isinstance(run_attrs, Mapping):
+        raise TypeError(
+            f"The 'run_attrs' argument of capture() must be a dict or None. Got {type(run_attrs).__name__} instead."
+        )
+    unknown = set(run_attrs or {}) - {"label", "parent", "remedy"}
+    if unknown:  # quoted one by one: keys of mixed types cannot be sorted, and a key's repr may raise
+        got = ", ".join(sorted(safe_repr(key) for key in unknown))
+        raise ValueError(f"run_attrs accepts 'label', 'parent' and 'remedy'. Got {got} instead.")
     if session is None:
         session = Session(label=label, snapshot_weights=snapshot_weights)
-    unknown = set(run_attrs or {}) - {"label", "parent", "remedy"}
-    if unknown:
-        raise ValueError(f"run_attrs accepts 'label', 'parent' and 'remedy'. Got {sorted(unknown)} instead.")
     block = INTERCEPTOR.open_block(session, run_attrs or {})
     try:
         yield session
@@ -265,6 +360,13 @@ def _make_recorder(run: Run, sessions: list[Session]) -> Any:
 
     snapshot = all(s.snapshot_weights for s in sessions)
     return Recorder(run, notify if listening else None, snapshot_weights=snapshot)
+
+
+def _error_record(exc: BaseException) -> ErrorRecord:
+    """What a run records of the exception that ended its fit: the exception's own object is never touched beyond
+    a guarded ``str()`` (:func:`~stallmagic._internal.text.safe_str`: an ``__str__`` that raises gives the class
+    name), so recording it can neither replace the user's exception nor leave the run ``running``."""
+    return ErrorRecord(type(exc).__name__, safe_str(exc, limit=ERROR_MESSAGE_LIMIT))
 
 
 def _end_reason(run: Run, model: Any) -> str:

@@ -233,7 +233,7 @@ def snapshot_fit(arguments: Mapping[str, Any], *, default_batch_size: int = 32) 
         batch_size = default_batch_size  # keras' array adapter default
 
     callbacks = arguments.get("callbacks") or []
-    cb_list = getattr(callbacks, "callbacks", callbacks)  # a CallbackList holds a list
+    cb_list = flatten(getattr(callbacks, "callbacks", callbacks))  # a CallbackList holds a list; Keras flattens
     class_weight = arguments.get("class_weight")
     validation_freq = arguments.get("validation_freq", 1)
     record = FitRecord(

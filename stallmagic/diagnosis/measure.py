@@ -42,7 +42,10 @@ def measure(run: Run, *, max_rows: int = MAX_ROWS, gradients: bool = True, seed:
     rng = np.random.default_rng(seed)
     data = run.data
     if data is None:
-        m.notes.append("The run holds no reference to its data (it was loaded from a file): data checks skipped.")
+        m.notes.append(
+            "The run holds no reference to its data (it was loaded from a file, or its live state was released to "
+            "save memory): data checks skipped."
+        )
         return m
 
     t = time.perf_counter()

@@ -15,11 +15,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import rerun as engine
+from .._internal.text import safe_str
+from ..capture.intercept import ERROR_MESSAGE_LIMIT
 from ..record import Run, Session
+from ..remedies.remedy import RemedyError
 from ..rerun.repair import BUDGET as REPAIR_BUDGET
 
 if TYPE_CHECKING:
     from ..remedies.source import FitSite
+
+#: Why a released cell's runs cannot be rerun, when whoever released it gave no reason (see :meth:`CellRuns.release`).
+RELEASED = "its cell's models and data were released to save memory; run the cell again to train it anew"
 
 #: The optimizer search behind the panel's sweep button and ``%stall sweep`` (the seed's Example 3).
 SWEEP_GRID: dict[str, list] = {"optimizer": ["adam", "rmsprop", "sgd"], "learning_rate": [1e-3, 1e-2]}
@@ -52,6 +58,7 @@ class CellRuns:
         self.released = False
         self.code_file: str | None = None  # the file name the cell's code ran under (its frames' co_filename)
         self.keep_notes: list[str] = []  # why the last kept fixes could not be written into the cell, if so
+        self.released_because: str | None = None  # the reason given to release(), quoted when a rerun is refused
 
     @property
     def runs(self) -> list[Run]:
@@ -87,16 +94,22 @@ class CellRuns:
             root.extras.get("call_sites"), file=self.code_file, source=self.source, first_line=2 - skipped
         )
 
-    def release(self) -> None:
+    def release(self, *, reason: str = RELEASED) -> None:
         """Drop the live references of this cell's runs (model, data, weight snapshots); the records stay.
 
         Older cells release what reruns need so that re-running cells does not pile up copies of the model's
         weights; the rerun engine drops its own per-run state in ``stallmagic.rerun.release(run)``.
+
+        Args:
+            reason: Why, in words that end the sentence "<run> cannot be rerun: ...", raised by a later rerun,
+                repair, sweep or restore of these runs (whoever releases knows which setting keeps more; default
+                :data:`RELEASED`).
         """
         kept = {"session", "parent", "remedy", "report"}  # links between records, not heavy state
         heavy = [f.name for f in dataclasses.fields(Run) if f.metadata.get("runtime") and f.name not in kept]
+        self.released_because = reason
         for run in self.runs:
-            engine.release(run)
+            engine.release(run, reason=reason)
             for name in heavy:  # the model, the data, weight snapshots (initial and final), the fit call
                 setattr(run, name, None)
         self.session.listeners.clear()
@@ -113,7 +126,8 @@ class CellRuns:
                 warnings.simplefilter("ignore")
                 return run.diagnose(metric=self.metric)
         except Exception as exc:
-            self.problems.append(f"The diagnosis of {run.label} failed ({type(exc).__name__}: {exc}).")
+            message = safe_str(exc, limit=ERROR_MESSAGE_LIMIT)
+            self.problems.append(f"The diagnosis of {run.label} failed ({type(exc).__name__}: {message}).")
             return None
 
     def metric_note(self, run: Run) -> str | None:
@@ -137,12 +151,12 @@ class CellRuns:
         ]
 
     def rerun(self, run: Run, remedy: Any) -> Run:
-        """Rerun ``run`` with ``remedy`` (the rerun engine's ``run.rerun``), diagnose it and select it."""
-        if self.released:
-            raise RuntimeError(
-                "This cell's models and data were released to save memory (StallMagics.keep_cells); run the cell "
-                "again to rerun it."
-            )
+        """Rerun ``run`` with ``remedy`` (the rerun engine's ``run.rerun``), diagnose it and select it.
+
+        Raises:
+            RemedyError: The cell was released (:meth:`check_live`), or the remedy does not apply to the run.
+        """
+        self.check_live(run)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=r".*`shuffle=True` was passed.*")
             new = run.rerun(remedy)
@@ -153,11 +167,17 @@ class CellRuns:
         self.selected = new
         return new
 
+    def check_live(self, run: Run) -> None:
+        """Raise :class:`~stallmagic.remedies.RemedyError` when this cell was released: its runs cannot be rerun,
+        repaired or swept, and the message says why and what keeps more cells (the same sentence ``run.rerun()``
+        raises for such a run)."""
+        if self.released:
+            raise RemedyError(f"{run.label} cannot be rerun: {self.released_because or RELEASED}.")
+
     def repair(self, run: Run, *, budget: int = REPAIR_BUDGET, on_attempt: Callable[..., Any] | None = None) -> Any:
         """Find a fix for ``run`` (``run.repair``): its reruns join the cell's runs, the best one is selected and
         diagnosed; the result is kept as ``repair_result``."""
-        if self.released:
-            raise RuntimeError("This cell's models and data were released to save memory; run the cell again.")
+        self.check_live(run)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = run.repair(budget, on_attempt=on_attempt)
@@ -193,8 +213,7 @@ class CellRuns:
 
     def sweep(self, run: Run, *, progress: Callable[[int, int, dict], Any] | None = None) -> Any:
         """Rerun ``run`` over :data:`SWEEP_GRID` (``stallmagic.sweep``); the result is kept as ``sweep_result``."""
-        if self.released:
-            raise RuntimeError("This cell's models and data were released to save memory; run the cell again.")
+        self.check_live(run)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.sweep_result = engine.sweep(run, SWEEP_GRID, progress=progress)

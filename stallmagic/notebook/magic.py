@@ -13,17 +13,22 @@ import keyword
 import sys
 import textwrap
 from collections.abc import Callable
+from types import MappingProxyType
 from typing import Any
 
 from IPython.core import magic_arguments
+from IPython.core.displayhook import DisplayHook
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, output_can_be_silenced
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from traitlets import Enum, Int
 
+from .._internal.text import safe_str
 from ..capture import capture
+from ..capture.intercept import ERROR_MESSAGE_LIMIT
 from ..record import Run
+from ..remedies.remedy import RemedyError
 from .cell import CellRuns
-from .execute import run_cell_body
+from .execute import NotCompiled, fail_before_exec, parse_cell, run_parsed
 from .text import TextView, fix_lines, run_line
 
 #: ``%stall help``, and the body of ``%stall?`` (one text, so the two cannot disagree).
@@ -38,6 +43,14 @@ STALL_USAGE = """\
 RUN is a number from %stall runs or a run's label."""
 
 
+#: The most arguments each ``%stall`` command takes (``export`` checks its one path itself); extra words were
+#: silently ignored, so ``%stall report 2 3`` reported run 2 without a word about the 3. Read-only: the module
+#: holds no state of its own (the shell holds the StallMagics).
+_STALL_ARGUMENTS = MappingProxyType(
+    {"help": 0, "report": 1, "compare": 0, "runs": 0, "rerun": 2, "keep": 1, "sweep": 1}
+)
+
+
 def _documented_by_usage(func: Callable) -> Callable:
     """Give ``%stall`` its docstring from :data:`STALL_USAGE` (before ``magic_arguments`` turns it into help)."""
     func.__doc__ = "Work with the runs of ``%%diagnose_fit`` cells.\n\n" + textwrap.indent(STALL_USAGE, "    ")
@@ -49,6 +62,12 @@ def _unquote(text: str | None) -> str | None:
     if text is not None and len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
         return text[1:-1]
     return text
+
+
+def _describe(exc: BaseException) -> str:
+    """``"Type: message"`` of an exception, for a line of stallmagic's output; never raises (an exception is the
+    user's object: its ``__str__`` may raise, and quoting it must not replace the exception being reported)."""
+    return f"{type(exc).__name__}: {safe_str(exc, limit=ERROR_MESSAGE_LIMIT)}"
 
 
 def _has_widget_frontend(shell: Any) -> bool:
@@ -103,8 +122,7 @@ class StallMagics(Magics):
     @magic_arguments.argument(
         "-o", "--output", metavar="VAR", help="Store the cell's last Run in the variable VAR (with .report, .rerun())."
     )
-    @output_can_be_silenced
-    @cell_magic
+    @cell_magic  # not output_can_be_silenced: IPython's check then fails on a cell that does not tokenize
     def diagnose_fit(self, line: str, body: str) -> Any:
         """Run the cell, record every Keras fit in it, show the train/validation gap live and explain the result.
 
@@ -127,38 +145,61 @@ class StallMagics(Magics):
             label=args.name or None,
             metric=args.metric.strip() if args.metric else None,
         )
+        try:
+            parsed = parse_cell(self.shell, cell.header, body)
+        except NotCompiled as failed:
+            not_parsed = failed
+        else:
+            not_parsed = None
+        if not_parsed is not None:  # nothing ran: shown as IPython shows it, and no cell is recorded or released
+            return self._not_compiled(not_parsed, body)
+        cell.ran_as(parsed.filename)  # the cell's frames' file name: tells a fit called in the cell from others
         self.cells.append(cell)
         self.kept = None  # "%stall keep" keeps a fix of the latest cell
         self._release_old_cells()
         view = self._view(cell, args)
         if view.listener is not None:
             cell.session.listeners.append(view.listener)
-        value = error = None
+        value = error = not_compiled = None
         try:
             with capture(session=cell.session):
-                value = run_cell_body(self.shell, cell.header, body, compiled=cell.ran_as)
+                value = run_parsed(self.shell, parsed)
+        except NotCompiled as failed:  # a statement that parses but does not compile; the ones before it ran
+            not_compiled = failed
+            cell.raised = _describe(failed.error)
         except BaseException as exc:  # KeyboardInterrupt too: show the partial run first, then re-raise it
             error = exc
-            try:
-                cell.raised = f"{type(exc).__name__}: {exc}"
-            except Exception:  # an exception whose str() fails
-                cell.raised = type(exc).__name__
+            cell.raised = _describe(exc)
         self._conclude(cell, view)
         if args.output is not None:
             self.shell.user_ns[args.output] = cell.last
+        if not_compiled is not None:
+            return self._not_compiled(not_compiled, body)
         if error is not None:
-            raise error
+            raise error  # the user's own exception object, unchanged
+        if DisplayHook.semicolon_at_end_of_expression(body):  # "...;" hides the value, as without the magic
+            return None
         return value
+
+    def _not_compiled(self, failed: NotCompiled, body: str) -> None:
+        """A cell that does not compile fails as it does without the magic: IPython's two lines, no traceback."""
+        if not fail_before_exec(self.shell, body, failed):
+            raise failed.error
 
     def _release_old_cells(self) -> None:
         live = [c for c in self.cells if not c.released]
+        keep_more = f"%config StallMagics.keep_cells = {self.keep_cells + 1} keeps more"
+        reason = (
+            f"its cell's models and data were released to save memory (%%diagnose_fit keeps those of the latest "
+            f"{self.keep_cells} cell(s); {keep_more}); run the cell again to train it anew"
+        )
         for cell in live[: max(0, len(live) - self.keep_cells)]:
-            cell.release()
+            cell.release(reason=reason)
             for view in [v for v in self.views if v.cell is cell]:
                 if hasattr(view, "detach"):
                     view.detach(
                         "This cell's models and data were released to save memory (StallMagics.keep_cells = "
-                        f"{self.keep_cells}); run the cell again to use its buttons."
+                        f"{self.keep_cells}; {keep_more}); run the cell again to use its buttons."
                     )
                 self.views.remove(view)
 
@@ -193,7 +234,7 @@ class StallMagics(Magics):
                     cell.problems.append("The diagnosis was interrupted.")
             view.finish()
         except Exception as exc:
-            print(f"[stallmagic] Could not show the diagnosis ({type(exc).__name__}: {exc}).", file=sys.stderr)
+            print(f"[stallmagic] Could not show the diagnosis ({_describe(exc)}).", file=sys.stderr)
 
     # ------------------------------------------------------------------ %stall
 
@@ -212,6 +253,13 @@ class StallMagics(Magics):
             raise UsageError(
                 f"Unknown %stall command {args.command!r}. Use one of: report, compare, runs, rerun, keep, sweep, "
                 "export, help."
+            )
+        most = _STALL_ARGUMENTS.get(args.command)
+        if most is not None and len(args.args) > most:
+            usage = [u.split("  ")[0] for u in STALL_USAGE.splitlines() if u.startswith(f"%stall {args.command}")]
+            raise UsageError(
+                f"%stall {args.command} takes at most {most} argument(s)"
+                f"{': ' + usage[0] if usage else ''}. Got {len(args.args)}: {' '.join(args.args)}."
             )
         return handler(args.args)
 
@@ -233,7 +281,7 @@ class StallMagics(Magics):
             cell = self._last_cell()
             return cell, cell.selected or cell.last  # type: ignore[return-value]
         everything = self._all_runs()
-        if ref.isdigit():
+        if ref.isdecimal():  # not isdigit(): int() refuses "²"
             i = int(ref)
             if 1 <= i <= len(everything):
                 return everything[i - 1]
@@ -267,15 +315,21 @@ class StallMagics(Magics):
         print(cell.session.compare(metric=cell.metric))
 
     def _stall_rerun(self, rest: list[str]) -> Run:
-        if not rest or not rest[0].isdigit():
+        if not rest or not rest[0].isdecimal():
             raise UsageError("%stall rerun needs the number of a fix, as listed by %stall report: %stall rerun 1.")
         cell, run = self._find(rest[1] if len(rest) > 1 else None)
-        cell.diagnose(run)
-        choices = cell.remedies(run)
-        n = int(rest[0])
-        if not 1 <= n <= len(choices):
-            raise UsageError(f"{run.label} has {len(choices)} fix(es) to rerun; %stall report lists them. Got {n}.")
-        new = cell.rerun(run, choices[n - 1][1])
+        try:
+            cell.check_live(run)  # before diagnosing: a released run's remedies could not run anyway
+            cell.diagnose(run)
+            choices = cell.remedies(run)
+            n = int(rest[0])
+            if not 1 <= n <= len(choices):
+                raise UsageError(
+                    f"{run.label} has {len(choices)} fix(es) to rerun; %stall report lists them. Got {n}."
+                )
+            new = cell.rerun(run, choices[n - 1][1])
+        except RemedyError as exc:  # released, or the fix does not apply: one sentence, as %stall keep and sweep
+            raise UsageError(str(exc)) from None
         self._refresh_views(cell)
         print(f"[stallmagic] {new.report.headline() if new.report is not None else new.summary()}")
         return new
@@ -291,7 +345,7 @@ class StallMagics(Magics):
         try:
             code = cell.keep_source(run)
         except Exception as exc:
-            raise UsageError(f"Cannot keep {run.label}: {exc}") from None
+            raise UsageError(f"Cannot keep {run.label}: {safe_str(exc, limit=ERROR_MESSAGE_LIMIT)}") from None
         self.shell.set_next_input(code, replace=True)
         if cell.keep_notes:  # the code says why in its first line; so does this one
             print(
@@ -313,7 +367,7 @@ class StallMagics(Magics):
         try:
             return cell.sweep(run, progress=progress)
         except Exception as exc:
-            raise UsageError(f"The sweep could not run: {exc}") from None
+            raise UsageError(f"The sweep could not run: {safe_str(exc, limit=ERROR_MESSAGE_LIMIT)}") from None
 
     def _stall_export(self, rest: list[str]) -> None:
         if len(rest) != 1:

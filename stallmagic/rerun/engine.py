@@ -50,6 +50,8 @@ from typing import Any
 import numpy as np
 
 from .._internal.numbers import num
+from .._internal.text import safe_str
+from ..capture.intercept import ERROR_MESSAGE_LIMIT
 from ..record import ErrorRecord, Run, Session
 from ..remedies import Remedy, RemedyError
 from . import lr_range, surgery, training
@@ -402,12 +404,12 @@ class _RerunJob:
         try:
             self.before.put_back()
         except Exception as put_back_error:  # report, never hide the original error
-            new.extras["rerun"]["put_back_error"] = f"{type(put_back_error).__name__}: {put_back_error}"
+            new.extras["rerun"]["put_back_error"] = f"{type(put_back_error).__name__}: {safe_str(put_back_error)}"
         self.plan.fit = {}
         if exc is not None:
             warnings.warn(
-                f"The rerun {self.label!r} failed ({type(exc).__name__}: {exc}). It is recorded with end='error'; "
-                "earlier runs are unchanged and the model was put back as it was before the rerun.",
+                f"The rerun {self.label!r} failed ({type(exc).__name__}: {safe_str(exc)}). It is recorded with "
+                "end='error'; earlier runs are unchanged and the model was put back as it was before the rerun.",
                 RerunWarning,
                 stacklevel=5,
             )
@@ -420,7 +422,9 @@ class _RerunJob:
         new = Run(index=len(session.runs), label=self.label, fit=parent.fit, model=parent.model)
         new.end = "error"
         new.error = (
-            ErrorRecord(type(exc).__name__, str(exc)) if exc is not None else ErrorRecord("KeyboardInterrupt", "")
+            ErrorRecord(type(exc).__name__, safe_str(exc, limit=ERROR_MESSAGE_LIMIT))
+            if exc is not None
+            else ErrorRecord("KeyboardInterrupt", "")
         )
         new.session = session
         session.runs.append(new)
@@ -444,6 +448,8 @@ def restore(run: Run) -> Run:
     """
     model = run.keras_model
     weights = final_weights(run)
+    if (model is None or weights is None) and LEDGER.released(run) is not None:
+        raise RemedyError(f"{run.label} cannot be restored: {LEDGER.released(run)}.")
     if model is None or weights is None:
         raise RemedyError(
             f"The final weights of {run.label} were not kept (a sweep's runs keep none, and an original run's are "

@@ -19,7 +19,8 @@ process ends). :meth:`Ledger.release` drops a model's holder when that is the re
 
 **Runs**: one :class:`RunRecord` per run the engine read or made (what the run is in the chain of reruns, its
 baseline, the final weights kept for ``restore``). It is added when the engine first asks about the run (a rerun
-of it, ``final_weights(run)``, ``restore(run)``) and dropped by :meth:`Ledger.release` or with the Run itself.
+of it, ``final_weights(run)``, ``restore(run)``) and emptied by :meth:`Ledger.release` (which keeps only why, so a
+later rerun or restore says the run was released rather than that it was never captured) or dropped with the Run.
 The record is stored on the Run object, under one private attribute that only this module reads, rather than in
 a table keyed by ``id(run)``: a baseline refers back to its run, so a table held by this module would keep every
 run (its model, its data) alive for the whole session, while a record stored on the run is collected with it.
@@ -35,9 +36,22 @@ from typing import Any
 
 from .._internal.keras_private import compiled_with
 from ..record import Run
+from ..remedies.remedy import RemedyError
 from .plan import Baseline
 
-__all__ = ["LEDGER", "Ledger", "ModelSnapshot", "RunRecord", "final_weights", "release", "root_of"]
+__all__ = [
+    "DEFAULT_RELEASE_REASON",
+    "LEDGER",
+    "Ledger",
+    "ModelSnapshot",
+    "RunRecord",
+    "final_weights",
+    "release",
+    "root_of",
+]
+
+#: What a rerun or restore of a released run says when whoever released it gave no reason.
+DEFAULT_RELEASE_REASON = "its live state (model, data, weight snapshots) was released (stallmagic.rerun.release)"
 
 
 @dataclass
@@ -51,6 +65,8 @@ class RunRecord:
         baseline: The :class:`~.plan.Baseline` of an original run, read once on its first rerun.
         edits: The in-place changes ``[(obj, attr, old, new)]`` this run's model carried (redone by ``restore``).
         compile: ``(optimizer_class, optimizer_config, compile args, optimizer type)`` to recompile on ``restore``.
+        released: Why the run's live state was released (see :func:`release`), in words that end a sentence
+            "<run> cannot be rerun: ..."; ``None`` while it is kept.
     """
 
     steps: list = field(default_factory=list)
@@ -58,6 +74,7 @@ class RunRecord:
     baseline: Baseline | None = None
     edits: list = field(default_factory=list)
     compile: tuple | None = None
+    released: str | None = None
 
 
 class Ledger:
@@ -81,13 +98,19 @@ class Ledger:
             record = run.__dict__[self.RUN_ATTR] = RunRecord()
         return record
 
-    def release(self, run: Run) -> None:
-        """Drop the run's record (its baseline, which holds the model and the fit arguments, its final weights and
-        edits) and its model's holder entry when that is this run. The Run itself is left as it is."""
-        run.__dict__.pop(self.RUN_ATTR, None)
+    def release(self, run: Run, *, reason: str = DEFAULT_RELEASE_REASON) -> None:
+        """Empty the run's record (its baseline, which holds the model and the fit arguments, its final weights and
+        edits), keeping only ``reason``, and drop its model's holder entry when that is this run. The Run itself is
+        left as it is."""
+        run.__dict__[self.RUN_ATTR] = RunRecord(released=reason)
         model = run.keras_model
         if model is not None and self._holders.get(id(model)) is run:
             del self._holders[id(model)]
+
+    def released(self, run: Run) -> str | None:
+        """Why the run's live state was released (the ``reason`` given to :meth:`release`), or ``None``."""
+        record = run.__dict__.get(self.RUN_ATTR)
+        return record.released if record is not None else None
 
     def root_of(self, run: Run) -> Run:
         """The original run a chain of reruns started from."""
@@ -100,10 +123,20 @@ class Ledger:
         return run
 
     def baseline(self, root: Run) -> Baseline:
-        """The baseline of an original run, read on first use and kept in its record."""
+        """The baseline of an original run, read on first use and kept in its record.
+
+        Raises:
+            RemedyError: The run cannot be rerun; for a released run whose live state is gone, the message gives
+                the reason it was released (not the guesses that fit a run loaded from a file).
+        """
         record = self.record(root)
         if record.baseline is None:
-            record.baseline = Baseline.of(root)
+            try:
+                record.baseline = Baseline.of(root)
+            except RemedyError:
+                if record.released is None:
+                    raise
+                raise RemedyError(f"{root.label} cannot be rerun: {record.released}.") from None
         return record.baseline
 
     def final_weights(self, run: Run) -> list | None:
@@ -243,11 +276,18 @@ class ModelSnapshot:
 LEDGER = Ledger()
 
 
-def release(run: Run) -> None:
+def release(run: Run, *, reason: str = DEFAULT_RELEASE_REASON) -> None:
     """Forget what the engine keeps in memory for ``run``: its baseline (which holds the model and the fit
     arguments), its final weights and its record of in-place edits. The Run itself stays. The notebook layer
-    calls this when it drops an old cell's live state; the run can no longer be rerun or restored afterwards."""
-    LEDGER.release(run)
+    calls this when it drops an old cell's live state; the run can no longer be rerun or restored afterwards.
+
+    Args:
+        run: The run to release.
+        reason: Why, in words that end the sentence "<run> cannot be rerun: ..." which a later rerun or restore
+            raises once the run's model is gone (default: :data:`DEFAULT_RELEASE_REASON`). The notebook layer says
+            which setting keeps more.
+    """
+    LEDGER.release(run, reason=reason)
 
 
 def root_of(run: Run) -> Run:

@@ -15,6 +15,8 @@ import keras
 import pytest
 import scenarios  # tests/ is on sys.path under pytest
 
+from stallmagic.remedies import RemedyError
+
 XSS = "<img src=x onerror=alert(1)>"
 ORIGINAL_FIT = keras.Model.fit
 
@@ -235,6 +237,87 @@ def test_keyboard_interrupt_keeps_the_partial_run_and_still_interrupts(ip, digit
     assert keras.Model.fit is ORIGINAL_FIT
 
 
+def test_an_exception_whose_str_raises_is_raised_unchanged_and_ends_the_run(ip, digits_model, display, capsys):
+    """Issue 12, item 5: recording the error called str() on it, so the cell raised a RuntimeError (the user's
+    exception only as its context) and the run stayed 'running'."""
+    display("text")
+    run_ok(
+        ip,
+        "class Unprintable(Exception):\n"
+        "    def __str__(self):\n"
+        "        raise RuntimeError('this exception cannot be printed')\n"
+        "class RaiseUnprintable(keras.callbacks.Callback):\n"
+        "    def on_epoch_end(self, epoch, logs=None):\n"
+        "        global unprintable\n"
+        "        unprintable = Unprintable()\n"
+        "        raise unprintable\n",
+    )
+    capsys.readouterr()
+    result = ip.run_cell("%%diagnose_fit -o unprintable_run\n" + small_fit(3, extra=", callbacks=[RaiseUnprintable()]"))
+    assert result.error_in_exec is ip.user_ns["unprintable"]  # the same object, so the same type
+    run = ip.user_ns["unprintable_run"]
+    assert run.end == "error" and run.error.type == "Unprintable" and run.epochs_done == 0
+    assert "[stallmagic] It ended with Unprintable: <Unprintable object>;" in capsys.readouterr().out
+    assert keras.Model.fit is ORIGINAL_FIT
+
+
+def test_a_fit_the_cell_assigns_to_keras_model_stays_after_the_cell(ip, digits_model, display):
+    """Issue 12, item 6: the end of the capture deleted ``keras.Model.fit``, and with it the user's assignment."""
+    display("text")
+    try:
+        run_ok(
+            ip,
+            "%%diagnose_fit\n"
+            "fit_before = keras.Model.fit\n"
+            "def my_fit(self, *args, **kwargs):\n"
+            "    return fit_before(self, *args, **kwargs)\n"
+            "keras.Model.fit = my_fit\n",
+        )
+        assert keras.Model.__dict__.get("fit") is ip.user_ns["my_fit"]
+    finally:
+        if "fit" in keras.Model.__dict__:
+            del keras.Model.fit
+    assert keras.Model.fit is ORIGINAL_FIT
+
+
+def test_an_argument_error_reads_as_without_the_magic(ip, digits_model, display):
+    """Issue 12, item 7: a duplicate keyword named stallmagic's module in Keras's TypeError."""
+    display("text")
+    body = "m = small_model()\nm.fit(x_digits[:50], y_digits[:50], epochs=1, verbose=0, **{'epochs': 2})\n"
+    plain = ip.run_cell(body).error_in_exec
+    magic = ip.run_cell("%%diagnose_fit\n" + body).error_in_exec
+    assert type(magic) is type(plain) is TypeError
+    assert str(magic) == str(plain)
+    assert str(plain).startswith(f"{ORIGINAL_FIT.__module__}.{ORIGINAL_FIT.__qualname__}() got multiple values")
+
+
+def test_a_syntax_error_shows_as_ipython_shows_it(ip, display, capsys):
+    """Issue 12, item 8: a cell that does not parse showed frames of magic.py and IPython's compilerop.py; without
+    the magic IPython shows where the error is and the message, and records it as an error before execution."""
+    display("text")
+    cells = len(magics(ip).cells)
+    capsys.readouterr()
+    plain = ip.run_cell("x = (1,\n")
+    plain_out = capsys.readouterr().out
+    magic = ip.run_cell("%%diagnose_fit\nx = (1,\n")
+    magic_out = capsys.readouterr().out
+    assert isinstance(plain.error_before_exec, SyntaxError)
+    assert magic_out == plain_out.replace(", line 1", ", line 2")  # the magic's own line is line 1 of the cell
+    assert "Traceback" not in magic_out and "compilerop" not in magic_out
+    assert isinstance(magic.error_before_exec, SyntaxError) and magic.error_in_exec is None and not magic.success
+    assert not ip.last_execution_succeeded
+    assert len(magics(ip).cells) == cells  # nothing ran: no cell recorded, none released
+
+    ip.run_cell("print('before the error')\nreturn 1\n")  # parses, but does not compile: earlier lines ran
+    plain_out = capsys.readouterr().out
+    magic = ip.run_cell("%%diagnose_fit\nprint('before the error')\nreturn 1\n")
+    magic_out = capsys.readouterr().out
+    shown = plain_out.split("before the error\n", 1)[1].replace(", line 2", ", line 3")
+    assert magic_out.startswith("before the error\n") and magic_out.endswith(shown)
+    assert "Traceback" not in magic_out and isinstance(magic.error_before_exec, SyntaxError)
+    run_ok(ip, "%%diagnose_fit\nfirst = 1\nfrom __future__ import nested_scopes\n")  # compiled one at a time too
+
+
 def test_exception_before_any_fit_is_raised_unchanged(ip, display, capsys):
     display("text")
     result = ip.run_cell("%%diagnose_fit\nraise KeyError('missing column')\n")
@@ -267,6 +350,23 @@ def test_usage_errors_are_one_sentence(ip, capsys):
         ip.run_line_magic("stall", "export report.txt")
 
 
+def test_stall_arguments_are_checked_in_one_sentence(ip):
+    """Beyond the list (issue 12): ``%stall rerun ²`` passed str.isdigit() and then int() raised ValueError, and
+    words beyond what a command takes were ignored without a word."""
+    from IPython.core.error import UsageError
+
+    for line, expected in [
+        ("rerun ²", "%stall rerun needs the number of a fix"),
+        ("report ²", "No run is labelled '²'."),
+        ("report 1 2", "%stall report takes at most 1 argument(s): %stall report [RUN]. Got 2: 1 2."),
+        ("rerun 1 2 3", "%stall rerun takes at most 2 argument(s): %stall rerun N [RUN]. Got 3: 1 2 3."),
+        ("compare now", "%stall compare takes at most 0 argument(s): %stall compare. Got 1: now."),
+    ]:
+        with pytest.raises(UsageError) as caught:
+            ip.run_line_magic("stall", line)
+        assert str(caught.value).startswith(expected), (line, str(caught.value))
+
+
 def test_text_report_without_a_widget_frontend(ip, digits_model, display, capsys):
     display("auto")  # the test shell has no kernel: text
     run_ok(ip, "%%diagnose_fit\n" + small_fit(2))
@@ -291,8 +391,38 @@ def test_old_cells_release_their_models_and_data(ip, digits_model, display):
     assert first.runs[0].report is not None  # the record and its diagnosis stay
     assert first_panel.detached and "released" in first_panel.message.value
     assert first_panel not in m.views and m.cells[-1].runs[0].keras_model is not None
-    with pytest.raises(RuntimeError, match="released"):
+    with pytest.raises(RemedyError, match="released"):
         first.rerun(first.runs[0], None)
+
+
+def test_a_released_run_says_it_was_released_and_how_to_keep_more(ip, digits_model, display):
+    """Issue 12, item 15: rerunning a run released by keep_cells said it "was loaded from a file, or not captured in
+    this process", and ``%stall rerun N`` on it raised a RuntimeError traceback instead of a UsageError."""
+    from IPython.core.error import UsageError
+
+    m = display("text")
+    old = m.keep_cells
+    m.keep_cells = 1
+    try:
+        run_ok(ip, "%%diagnose_fit -o released_run\n" + small_fit(1, rows=200))
+        run_ok(ip, "%%diagnose_fit\n" + small_fit(1, rows=200))
+    finally:
+        m.keep_cells = old
+    run = ip.user_ns["released_run"]
+    why = (
+        "its cell's models and data were released to save memory (%%diagnose_fit keeps those of the latest 1 "
+        "cell(s); %config StallMagics.keep_cells = 2 keeps more); run the cell again to train it anew."
+    )
+    with pytest.raises(RemedyError) as rerun:
+        run.rerun()
+    assert str(rerun.value) == f"{run.label} cannot be rerun: {why}"
+    with pytest.raises(RemedyError) as restore:
+        run.restore()
+    assert str(restore.value) == f"{run.label} cannot be restored: {why}"
+    number = [r for _, r in m._all_runs()].index(run) + 1
+    with pytest.raises(UsageError) as stall:
+        ip.run_line_magic("stall", f"rerun 1 {number}")
+    assert str(stall.value) == f"{run.label} cannot be rerun: {why}"
 
 
 # ---------------------------------------------------------------------------------------------------- the panel

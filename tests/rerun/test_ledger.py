@@ -44,6 +44,23 @@ def test_release_drops_the_run_record_and_its_hold_on_the_model():
     assert ledger.record(run).final_weights is None  # a fresh, empty record
 
 
+def test_a_released_run_keeps_why_and_a_rerun_of_it_says_so():
+    """Issue 12, item 15: a released run's rerun said it "was loaded from a file, or not captured in this process";
+    the record keeps the reason given to release(), and the baseline's refusal quotes it."""
+    import pytest
+
+    from stallmagic.remedies import RemedyError
+
+    ledger = Ledger()
+    run = Run(index=0, label="r")
+    ledger.release(run, reason="its cell was released (keep_cells keeps more)")
+    assert ledger.released(run) == "its cell was released (keep_cells keeps more)"
+    with pytest.raises(RemedyError) as caught:
+        ledger.baseline(run)
+    assert str(caught.value) == "r cannot be rerun: its cell was released (keep_cells keeps more)."
+    assert ledger.released(Run(index=1, label="kept")) is None
+
+
 def test_revert_and_redo_undo_and_make_in_place_edits():
     ledger = Ledger()
     model = _Model()

@@ -224,6 +224,26 @@ def test_a_rerun_that_raises_keeps_earlier_runs_and_puts_the_model_back(small_di
     assert run.rerun(None, epochs=1).end == "completed"
 
 
+def test_a_rerun_that_raises_an_unprintable_exception_is_recorded_with_a_safe_description(small_digits, seed):
+    """Beyond the list (issue 12): a rerun's failure was quoted with str(exc) in its warning and its ErrorRecord, so
+    an exception whose __str__ raises made rerun() itself raise a RuntimeError instead of returning the error run."""
+    x, y = small_digits
+    run = captured(mlp(), x=x, y=y, validation_split=0.25, epochs=1, batch_size=50)
+
+    class Unprintable(Exception):
+        def __str__(self):
+            raise RuntimeError("this exception cannot be printed")
+
+    class Boom(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise Unprintable()
+
+    with pytest.warns(RerunWarning, match=r"failed \(Unprintable: <Unprintable object>\)"):
+        failed = run.rerun(None, callbacks=[Boom()])
+    assert failed.end == "error" and failed.error.type == "Unprintable"
+    assert failed.error.message == "<Unprintable object>" and failed.parent is run
+
+
 def test_refused_remedies_raise_before_anything_changes(small_digits, seed):
     x, y = small_digits
     model = mlp()
