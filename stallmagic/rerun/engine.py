@@ -50,10 +50,12 @@ from typing import Any
 import numpy as np
 
 from .._internal.numbers import num
+from .._internal.text import safe_repr
 from ..record import ErrorRecord, Run, Session
 from ..remedies import Remedy, RemedyError
 from . import lr_range, surgery, training
 from .ledger import LEDGER, ModelSnapshot, final_weights, root_of
+from .overrides import check_epochs, check_overrides
 from .plan import Plan
 from .surgery import PreparedModel
 
@@ -82,8 +84,9 @@ def rerun(run: Run, remedy: Remedy | str | None = None, **overrides: Any) -> Run
         ``error`` set when Keras raised (a :class:`RerunWarning` is issued and earlier runs are untouched).
 
     Raises:
-        RemedyError: The remedy does not apply here (disabled, advice, a rebuild of a subclassed model, ...);
-            raised before anything changed.
+        RemedyError: The remedy does not apply here (disabled, advice, a rebuild of a subclassed model, ...), or an
+            override is not one ``fit``/``compile`` can use (``epochs=-1``, ``batch_size=0``: one sentence naming the
+            argument and what it allows, see :mod:`.overrides`); raised before anything is built or trained.
         KeyboardInterrupt: Propagated after the interrupted run was recorded and the model put back.
     """
     return train_rerun(run, as_remedy(remedy), overrides)
@@ -115,6 +118,8 @@ def train_rerun(
         put_back: With ``keep_weights=False``, put the model back as it was after the fit (a sweep puts it back
             once, at its end).
     """
+    check_run(run)
+    check_overrides(overrides)  # before anything is read or built: a mistyped override costs nothing
     check_remedy(remedy)
     target = session if session is not None else run.session
     if target is None:
@@ -150,6 +155,16 @@ def as_remedy(remedy: Remedy | str | None) -> Remedy | None:
     raise RemedyError(f"rerun() takes a Remedy, a remedy code or None. Got {type(remedy).__name__} instead.")
 
 
+def check_run(run: Any, caller: str = "rerun") -> None:
+    """Raise :class:`RemedyError` unless ``run`` is a :class:`~stallmagic.record.Run` (a str or a Session would
+    otherwise fail deep inside the engine with an AttributeError)."""
+    if not isinstance(run, Run):
+        raise RemedyError(
+            f"The 'run' argument of {caller} must be a Run (a fit captured by %%diagnose_fit or stallmagic.capture()). "
+            f"Got {safe_repr(run)} instead."
+        )
+
+
 def check_remedy(remedy: Remedy | None) -> None:
     """Raise :class:`RemedyError` for advice and for a remedy disabled on this run (nothing touched yet)."""
     if remedy is None:
@@ -160,10 +175,11 @@ def check_remedy(remedy: Remedy | None) -> None:
         raise RemedyError(f"{remedy.title!r} does not apply to this run: {remedy.disabled_reason}")
 
 
-def build_plan(run: Run, steps: list) -> Plan:
+def build_plan(run: Run, steps: list, *, caller: str = "rerun") -> Plan:
     """The plan of a rerun: the original run's baseline with every step's remedy and overrides applied in order.
 
-    Raises :class:`RemedyError` when a step does not fit the run, before any Keras object is touched.
+    Raises :class:`RemedyError` when a step does not fit the run or the plan would train no epoch, before any Keras
+    object is touched; ``caller`` (``"rerun"`` or ``"sweep"``) words the messages about overrides.
     """
     root = root_of(run)
     plan = Plan.from_baseline(LEDGER.baseline(root))
@@ -171,7 +187,8 @@ def build_plan(run: Run, steps: list) -> Plan:
         if remedy is not None:
             remedy.spec.apply(plan, remedy)
         if overrides:
-            plan.override(overrides)
+            plan.override(overrides, caller=caller)
+    check_epochs(plan.fit, caller=caller)
     surgery.check_model_edits(plan)
     return plan
 
@@ -442,6 +459,7 @@ def restore(run: Run) -> Run:
         RemedyError: The run's final weights were not kept (a sweep's runs, or a model retrained outside
             stallmagic before any rerun).
     """
+    check_run(run, "restore")
     model = run.keras_model
     weights = final_weights(run)
     if model is None or weights is None:
