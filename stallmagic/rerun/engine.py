@@ -7,6 +7,8 @@ Run is recorded, displayed and diagnosed like the original. What makes it fair:
   and every layer's random stream (dropout masks) is put back to its start.
 * **Same data and arguments.** The original fit arguments, the same array objects (never copied, never mutated;
   remedies that change data work on copies), only the remedy's change on top. ``verbose`` is 0 unless overridden.
+  Data a rerun cannot read again, a Python generator (it yields each batch once), is refused before it is touched;
+  arrays, tf.data pipelines and PyDatasets are read again from their start.
 * **Same seed.** ``keras.utils.set_random_seed`` is called before each rerun with the user's seed when one was
   set (``keras.utils.set_random_seed(...)`` earlier in the session), else 0, so shuffling repeats. This also
   seeds Python's and NumPy's global generators, as that function does.
@@ -56,7 +58,7 @@ from ..remedies import Remedy, RemedyError
 from . import lr_range, surgery, training
 from .ledger import LEDGER, ModelSnapshot, final_weights, root_of
 from .overrides import check_epochs, check_overrides
-from .plan import Plan
+from .plan import Plan, check_rereadable
 from .surgery import PreparedModel
 
 __all__ = ["RerunWarning", "rerun", "restore"]
@@ -178,11 +180,13 @@ def check_remedy(remedy: Remedy | None) -> None:
 def build_plan(run: Run, steps: list, *, caller: str = "rerun") -> Plan:
     """The plan of a rerun: the original run's baseline with every step's remedy and overrides applied in order.
 
-    Raises :class:`RemedyError` when a step does not fit the run or the plan would train no epoch, before any Keras
-    object is touched; ``caller`` (``"rerun"`` or ``"sweep"``) words the messages about overrides.
+    Raises :class:`RemedyError` when a step does not fit the run, the plan would train no epoch or read a Python
+    generator again (:func:`.plan.check_rereadable`), before any Keras object or the data are touched; ``caller``
+    (``"rerun"`` or ``"sweep"``) words the messages about overrides.
     """
     root = root_of(run)
     plan = Plan.from_baseline(LEDGER.baseline(root))
+    check_rereadable(plan.baseline, steps)  # before a remedy reads the data: a generator is never touched
     for remedy, overrides in steps:
         if remedy is not None:
             remedy.spec.apply(plan, remedy)

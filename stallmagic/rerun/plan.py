@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import inspect
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +103,29 @@ class Baseline:
             compile=compile_arguments(model, run),
             seed=recorded_seed(run),
         )
+
+
+def check_rereadable(base: Baseline, steps: Sequence[tuple[Any, Mapping[str, Any]]]) -> None:
+    """Raise :class:`RemedyError` when the rerun would read a Python generator again, before anything reads it.
+
+    A generator yields each batch once: the original fit (or an earlier rerun given it as an override) consumed
+    it, so a rerun would advance an infinite one (other batches: not the same data) or find a finite one
+    exhausted (an ``error`` run). Only a generator given to this very rerun (the last step's ``x=`` or
+    ``validation_data=``) is fresh. Arrays, tf.data pipelines and PyDatasets are read again from their start.
+    """
+    from ..capture.snapshot import data_kind
+    from ..remedies.specs.availability import one_shot_reason
+
+    for key, what in (("x", "training data"), ("validation_data", "validation data")):
+        value, fresh = base.fit.get(key), False
+        for i, (_remedy, overrides) in enumerate(steps):
+            if overrides and key in overrides:
+                value, fresh = overrides[key], i == len(steps) - 1
+        if not fresh and data_kind(value) == "generator":
+            raise RemedyError(
+                f"{base.run.label} cannot be rerun: {one_shot_reason(what)} (or give the rerun a new generator: "
+                f"{key}=...)."
+            )
 
 
 def recorded_seed(run: Run) -> int:
