@@ -33,8 +33,12 @@ touched. An exception inside the rerun's compile or fit is recorded as a Run wit
 the session like any run), a :class:`RerunWarning` says what happened, and the user's model is put back as it was
 before the rerun; earlier runs are never changed. A KeyboardInterrupt does the same, then propagates.
 
-**Memory.** Each rerun keeps its final weights (for ``restore``); its starting-weight snapshot is shared with the
-original's when they are equal, so ten reruns of a model hold about ten copies of its weights, nothing more.
+**Memory.** Each rerun keeps its final weights (for ``restore``; one copy, shared with the Run's own), and a rerun
+that rebuilt the model keeps that model, its optimizer and its traced train function; its starting-weight snapshot
+is shared with the original's when they are equal. Only the most recently used reruns keep this (the ledger's
+retention limit, ``set_keep_reruns``, default 5); older ones are released, keep their records and curves, and can
+no longer be restored or rerun, which :func:`restore` and :func:`rerun` say in one sentence. Memory stays flat
+once the limit is reached (``bench/rerun.py``).
 
 What the engine keeps in memory between reruns (starting points, final weights, edits a model carries) is in
 the :mod:`.ledger`; this module carries out one rerun (:class:`_RerunJob`) and ``restore``.
@@ -51,6 +55,7 @@ from typing import Any
 
 import numpy as np
 
+from .._internal.keras_private import custom_gradient_names
 from .._internal.numbers import num
 from .._internal.text import safe_repr
 from ..record import ErrorRecord, Run, Session
@@ -121,6 +126,7 @@ def train_rerun(
             once, at its end).
     """
     check_run(run)
+    LEDGER.check_live(run)  # a released rerun says so, in one sentence
     check_overrides(overrides)  # before anything is read or built: a mistyped override costs nothing
     check_remedy(remedy)
     target = session if session is not None else run.session
@@ -133,6 +139,7 @@ def train_rerun(
         plan.fit["validation_split"] = 0.0
     root = root_of(run)
     final_weights(root)  # keep the original's final weights before anything overwrites them
+    LEDGER.touch(run)  # rerunning a rerun uses it: it is released after the ones used less recently
     job = _RerunJob(
         parent=run,
         plan=plan,
@@ -285,12 +292,17 @@ class _RerunJob:
         self.label = self.label or _label(self.session, self.parent, self.remedy, self.overrides)
         count = len(self.session.runs)
         new: Run | None = None
+        traced_before = custom_gradient_names()
         try:
-            model = self._prepare()
-            self._measure_rate(model)
-            self._compile(model)
-            self._fit(model)
-            new = _recorded(self.session, count)
+            try:
+                model = self._prepare()
+                self._measure_rate(model)
+                self._compile(model)
+                self._fit(model)
+                new = _recorded(self.session, count)
+            finally:  # what TensorFlow registered for good while tracing goes when this model's graphs do
+                trained = self.prepared.model if self.prepared is not None else user_model
+                LEDGER.add_traced_gradients(trained, custom_gradient_names() - traced_before)
         except KeyboardInterrupt:
             new = _recorded(self.session, count)
             self.after_failure(new, None)
@@ -348,6 +360,7 @@ class _RerunJob:
         train function to trace, no TensorFlow graphs piling up); else compile with a fresh optimizer."""
         self.optimizer = self._reused_optimizer(model)
         if self.optimizer is None:
+            LEDGER.drop_traced_gradients(model)  # the train function traced before is dropped by this compile
             self.optimizer = training.compile_model(model, self.plan)
             key = None if self.plan.edits else training.compile_key(self.plan)  # a graph traced with edits: no reuse
             LEDGER.remember_compile(model, self.optimizer, key)
@@ -405,8 +418,10 @@ class _RerunJob:
         record.edits = LEDGER.edits(model) if not prepared.rebuilt else []
         record.compile = (plan.optimizer_class, dict(plan.optimizer_config), dict(plan.compile), base.optimizer_type)
         if self.keep_weights:
-            record.final_weights = model.get_weights()
+            # the capture kept them at the end of the fit: one copy, shared (not a second model.get_weights())
+            record.final_weights = new.final_weights if new.final_weights is not None else model.get_weights()
             LEDGER.hold(model, new)
+            LEDGER.retain(new)  # the least recently used reruns beyond the limit are released
         plan.fit = {}  # drop references to (copied) data
 
     def after_failure(self, new: Run | None, exc: BaseException | None) -> Run:
@@ -420,6 +435,8 @@ class _RerunJob:
         if self.prepared is not None and new.keras_model is not None:
             with contextlib.suppress(Exception):
                 LEDGER.record(new).final_weights = new.keras_model.get_weights()
+        if self.keep_weights:
+            LEDGER.retain(new)  # a failed rerun holds its model too: it counts against the limit
         try:
             self.before.put_back()
         except Exception as put_back_error:  # report, never hide the original error
@@ -460,10 +477,12 @@ def restore(run: Run) -> Run:
     a rerun, with a fresh optimizer of the rerun's configuration.
 
     Raises:
-        RemedyError: The run's final weights were not kept (a sweep's runs, or a model retrained outside
-            stallmagic before any rerun).
+        RemedyError: The run was released (a rerun beyond the retention limit, ``set_keep_reruns``, or a sweep's
+            run) or its final weights were not kept (a model retrained outside stallmagic before any rerun); one
+            sentence that says which.
     """
     check_run(run, "restore")
+    LEDGER.check_live(run)
     model = run.keras_model
     weights = final_weights(run)
     if model is None or weights is None:
@@ -481,11 +500,14 @@ def restore(run: Run) -> Run:
         if opt_type is not None:
             plan.baseline.optimizer_type = opt_type
         plan.fit = {}
+        LEDGER.drop_traced_gradients(model)  # compiling drops the train function they were traced for
         training.compile_model(model, plan)
     elif not record.steps and LEDGER.holder(model) is not None:
         base = LEDGER.baseline(run)
         if base.original_optimizer is not None:
             args = {k: v for k, v in base.compile.items() if k != "optimizer"}
+            LEDGER.drop_traced_gradients(model)
             model.compile(optimizer=base.original_optimizer, **args)
     LEDGER.hold(model, run)
+    LEDGER.touch(run)
     return run

@@ -156,6 +156,7 @@ class SweepResult:
     ) -> SweepResult:
         """Check the grid and the folds (raising :class:`RemedyError` on a mistake) without training anything."""
         check_run(run, "sweep")
+        LEDGER.check_live(run)
         _check_cv(cv)  # before anything is built: a mistyped cv costs nothing
         _check_metric(run, metric)
         configs, grid = _configs(grid)
@@ -234,8 +235,13 @@ class SweepResult:
                 fold_data=fold,
                 put_back=False,
             )
-            if run.initial_weights is not LEDGER.baseline(root_of(self._source)).initial_weights:
-                run.initial_weights = None  # a sweep keeps no per-run snapshots (memory)
+            # A sweep's runs keep no model, data or weights once trained (memory: a grid of structural remedies
+            # rebuilds a model per configuration and fold); their records and curves are what the sweep scores.
+            LEDGER.retire(
+                run,
+                f"{run.label} is one of a sweep's runs, which keep no model or weights once trained, so it cannot be "
+                "restored or rerun; rerun the sweep's run with its settings instead.",
+            )
             self.runs.append(run)
             if self._stop:
                 return None
