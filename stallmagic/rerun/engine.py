@@ -48,6 +48,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
+import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -57,11 +59,11 @@ import numpy as np
 
 from .._internal.keras_private import custom_gradient_names
 from .._internal.numbers import num
-from .._internal.text import safe_repr
+from .._internal.text import safe_repr, safe_str
 from ..record import ErrorRecord, Run, Session
 from ..remedies import Remedy, RemedyError
 from . import lr_range, surgery, training
-from .ledger import LEDGER, ModelSnapshot, final_weights, root_of
+from .ledger import LEDGER, ModelSnapshot, check_run, final_weights, root_of
 from .overrides import check_epochs, check_overrides
 from .plan import Plan, check_rereadable
 from .surgery import PreparedModel
@@ -164,24 +166,14 @@ def as_remedy(remedy: Remedy | str | None) -> Remedy | None:
     raise RemedyError(f"rerun() takes a Remedy, a remedy code or None. Got {type(remedy).__name__} instead.")
 
 
-def check_run(run: Any, caller: str = "rerun") -> None:
-    """Raise :class:`RemedyError` unless ``run`` is a :class:`~stallmagic.record.Run` (a str or a Session would
-    otherwise fail deep inside the engine with an AttributeError)."""
-    if not isinstance(run, Run):
-        raise RemedyError(
-            f"The 'run' argument of {caller} must be a Run (a fit captured by %%diagnose_fit or stallmagic.capture()). "
-            f"Got {safe_repr(run)} instead."
-        )
-
-
 def check_remedy(remedy: Remedy | None) -> None:
     """Raise :class:`RemedyError` for advice and for a remedy disabled on this run (nothing touched yet)."""
     if remedy is None:
         return
     if remedy.kind == "advice":
-        raise RemedyError(f"{remedy.title!r} is a recommendation (advice), not a change a rerun can make.")
+        raise RemedyError(f"{safe_repr(remedy.title)} is a recommendation (advice), not a change a rerun can make.")
     if remedy.disabled_reason:
-        raise RemedyError(f"{remedy.title!r} does not apply to this run: {remedy.disabled_reason}")
+        raise RemedyError(f"{safe_repr(remedy.title)} does not apply to this run: {safe_str(remedy.disabled_reason)}")
 
 
 def build_plan(run: Run, steps: list, *, caller: str = "rerun") -> Plan:
@@ -245,6 +237,27 @@ def _extras(parent: Run, remedy: Remedy | None, plan: Plan, steps: list) -> dict
     }
 
 
+def _error_record(exc: BaseException | None) -> ErrorRecord:
+    """The record of what ended a failed rerun (``None``: a KeyboardInterrupt), its message through ``safe_str``
+    (an exception's ``__str__`` is the user's code and may raise)."""
+    if exc is None:
+        return ErrorRecord("KeyboardInterrupt", "")
+    return ErrorRecord(type(exc).__name__, safe_str(exc, limit=2000))
+
+
+def _outside_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning issued by the caller of this function point at the first frame
+    outside the stallmagic package: the user's ``run.rerun(...)`` line, whichever facade or cell action led there
+    (a fixed number pointed at ``record.py`` when the call came through ``Run.rerun``)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    frame = sys._getframe(1)  # the function that calls warnings.warn: stacklevel 1
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
 def _same(a: list | None, b: list | None) -> bool:
     if a is None or b is None or len(a) != len(b):
         return False
@@ -283,8 +296,7 @@ class _RerunJob:
     def execute(self) -> Run:
         """Train and record the rerun; on a failure record it and put the model back (see the module docstring).
 
-        :meth:`after_failure` is called from here, directly, so its :class:`RerunWarning` points at the caller of
-        ``run.rerun``.
+        A failure's :class:`RerunWarning` points at the first frame outside stallmagic: the user's call.
         """
         user_model = self.plan.baseline.model
         LEDGER.track(user_model)
@@ -428,6 +440,9 @@ class _RerunJob:
         """Record the failed rerun (``exc`` is ``None`` for a KeyboardInterrupt), put the model back and warn."""
         if new is None:  # failed before the fit started (compile, callbacks): record it all the same
             new = self._error_run(exc)
+        elif not new.finished:  # the capture could not close it (it stays "running"): a failed rerun is an error
+            new.end = "error" if exc is not None else "interrupted"
+            new.error = new.error or _error_record(exc)
         new.parent = self.parent
         new.remedy = self.remedy
         new.label = self.label
@@ -437,17 +452,20 @@ class _RerunJob:
                 LEDGER.record(new).final_weights = new.keras_model.get_weights()
         if self.keep_weights:
             LEDGER.retain(new)  # a failed rerun holds its model too: it counts against the limit
+        put_back = "the model was put back as it was before the rerun"
         try:
             self.before.put_back()
         except Exception as put_back_error:  # report, never hide the original error
-            new.extras["rerun"]["put_back_error"] = f"{type(put_back_error).__name__}: {put_back_error}"
+            failed = f"{type(put_back_error).__name__}: {safe_str(put_back_error)}"
+            new.extras["rerun"]["put_back_error"] = failed
+            put_back = f"putting the model back failed too ({failed})"
         self.plan.fit = {}
-        if exc is not None:
+        if exc is not None:  # the user's exception is quoted through safe_str: its __str__ may raise
             warnings.warn(
-                f"The rerun {self.label!r} failed ({type(exc).__name__}: {exc}). It is recorded with end='error'; "
-                "earlier runs are unchanged and the model was put back as it was before the rerun.",
+                f"The rerun {safe_repr(self.label)} failed ({type(exc).__name__}: {safe_str(exc)}). It is recorded "
+                f"with end='error'; earlier runs are unchanged and {put_back}.",
                 RerunWarning,
-                stacklevel=5,
+                stacklevel=_outside_stacklevel(),
             )
         return new
 
@@ -457,9 +475,7 @@ class _RerunJob:
         session, parent = self.session, self.parent
         new = Run(index=len(session.runs), label=self.label, fit=parent.fit, model=parent.model)
         new.end = "error"
-        new.error = (
-            ErrorRecord(type(exc).__name__, str(exc)) if exc is not None else ErrorRecord("KeyboardInterrupt", "")
-        )
+        new.error = _error_record(exc)
         new.session = session
         session.runs.append(new)
         session.notify("end", new)

@@ -57,8 +57,8 @@ from ..remedies.remedy import RemedyError
 from .plan import Baseline
 
 __all__ = [
-    "DEFAULT_KEEP_RERUNS", "LEDGER", "Ledger", "ModelSnapshot", "RunRecord", "final_weights", "release", "root_of",
-    "set_keep_reruns",
+    "DEFAULT_KEEP_RERUNS", "LEDGER", "Ledger", "ModelSnapshot", "RunRecord", "check_run", "final_weights", "release",
+    "root_of", "set_keep_reruns",
 ]  # fmt: skip
 
 #: How many of the most recently used reruns keep their model, weights and optimizer by default (see the module
@@ -357,6 +357,16 @@ class ModelSnapshot:
         self.ledger.hold(model, self.holder)
 
 
+def check_run(run: Any, caller: str = "rerun") -> None:
+    """Raise :class:`RemedyError` unless ``run`` is a :class:`~stallmagic.record.Run` (a str or a Session would
+    otherwise fail deep inside the engine with an AttributeError); ``caller`` names the function in the message."""
+    if not isinstance(run, Run):
+        raise RemedyError(
+            f"The 'run' argument of {caller} must be a Run (a fit captured by %%diagnose_fit or stallmagic.capture()). "
+            f"Got {safe_repr(run)} instead."
+        )
+
+
 def _checked_limit(value: Any) -> int:
     """``value`` as the retention limit: an int >= 1 (one sentence otherwise, in the remedies' template)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -390,11 +400,13 @@ def release(run: Run) -> None:
     """Forget what the engine keeps in memory for ``run``: its baseline (which holds the model and the fit
     arguments), its final weights and its record of in-place edits. The Run itself stays. The notebook layer
     calls this when it drops an old cell's live state; the run can no longer be rerun or restored afterwards."""
+    check_run(run, "release")
     LEDGER.release(run)
 
 
 def root_of(run: Run) -> Run:
     """The original run a chain of reruns started from."""
+    check_run(run, "root_of")
     return LEDGER.root_of(run)
 
 
@@ -405,4 +417,5 @@ def final_weights(run: Run) -> list | None:
     the same session (its continuation), else the model's current weights as long as no rerun or restore has
     touched the model since (they are then kept).
     """
+    check_run(run, "final_weights")
     return LEDGER.final_weights(run)

@@ -23,8 +23,8 @@ from ..record import Run, Session, jsonable
 from ..remedies import Remedy, RemedyError
 from ..remedies.arrays import take_rows
 from .compare import best_value, last_finite, metric_keys
-from .engine import as_remedy, build_plan, check_run, short_text, train_rerun
-from .ledger import LEDGER, root_of
+from .engine import as_remedy, build_plan, short_text, train_rerun
+from .ledger import LEDGER, check_run, root_of
 from .overrides import check_override
 from .plan import Plan
 
