@@ -13,11 +13,16 @@ Run: ``python bench/rerun.py [--repeats N] [--reruns N]``. Everything runs in th
   its state), only a floor.
 * **Preparation share**: the time from ``rerun()`` to the fit's start (seeding, weights, compile, callbacks),
   measured directly, against the bare side's own preparation.
-* **Memory over reruns** (target: no growth beyond the kept final weights): resident memory (RSS) and the Python
-  heap (tracemalloc) after each of ``--reruns`` reruns of the same run. Each rerun keeps its final weights for
-  ``restore()``; the starting-weight snapshot is shared with the original.
+* **Memory over structural reruns** (target: flat once the retention limit is reached): resident memory (RSS),
+  the live Keras models (``keras.Model`` objects the garbage collector tracks; a Sequential counts twice, with its
+  inner Functional) and the Python heap (tracemalloc) after each of ``--reruns`` (default 20) reruns with a remedy
+  that rebuilds the model (dropout, its rate changed each time). Each such rerun trains a new model, with its own
+  optimizer and traced train function; only the ``keep_reruns`` most recently used reruns keep theirs
+  (``stallmagic.rerun.set_keep_reruns``, ``--keep-reruns``; default 5), older ones are released. The verdict
+  compares the reruns after the limit was reached (growth per rerun, live models constant).
 
-Timing noise on a shared 2-core machine is about 15 % run to run: read the medians over several repeats.
+``--skip-timing`` runs the memory part only. Timing noise on a shared 2-core machine is about 15 % run to run: read
+the medians over several repeats.
 """
 
 from __future__ import annotations
@@ -39,7 +44,9 @@ import numpy as np
 from sklearn.datasets import load_digits
 
 import stallmagic
-from stallmagic.rerun import final_weights
+from stallmagic.remedies import Remedy
+from stallmagic.rerun import final_weights, set_keep_reruns
+from stallmagic.rerun.ledger import LEDGER
 
 
 def rss_mb() -> float:
@@ -50,6 +57,12 @@ def rss_mb() -> float:
         return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
     except (OSError, ValueError):
         return float("nan")
+
+
+def live_models() -> int:
+    """``keras.Model`` objects alive now (after a full collection), whoever holds them."""
+    gc.collect()
+    return sum(1 for obj in gc.get_objects() if isinstance(obj, keras.Model))
 
 
 def build(hidden: tuple[int, ...] = (128, 64)) -> keras.Model:
@@ -111,24 +124,8 @@ def rerun_first_epoch(run) -> tuple[float, float]:
     return marks["epoch"] - t0, marks["begin"] - t0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5, help="interleaved bare/rerun pairs (default 5)")
-    parser.add_argument("--reruns", type=int, default=10, help="reruns for the memory check (default 10)")
-    parser.add_argument("--epochs", type=int, default=2, help="epochs per fit (default 2; only epoch 1 is timed)")
-    args = parser.parse_args()
-
-    x, y = load_digits(return_X_y=True)
-    x = (x / 16.0).astype("float32")
-    order = np.random.default_rng(0).permutation(len(y))
-    x, y = x[order], y[order]
-
-    keras.utils.set_random_seed(0)
-    model = build()
-    with stallmagic.capture(label="bench") as session:
-        model.fit(x, y, validation_split=0.2, epochs=args.epochs, batch_size=32, verbose=0)
-    run = session.runs[0]
-    start = run.initial_weights
+def timing(run, model, start: list, x, y, args: argparse.Namespace) -> None:
+    """The first-epoch ratio, the preparation share and the first rerun (see the module docstring)."""
     # The bare fits train a twin (same architecture, same starting weights), so that they do not disturb the
     # compiled state of the model the reruns train.
     twin = keras.models.clone_model(model)
@@ -159,37 +156,73 @@ def main() -> None:
         f"rerun / warm {med(rerun_t) / med(warm):.2f}"
     )
 
-    # ------------------------------------------------------------------ memory over reruns
+
+def memory(run, start: list, reruns: int, limit: int) -> None:
+    """RSS, live Keras models and the Python heap after each structural rerun; flat once ``limit`` is reached?"""
     gc.collect()
     weights_mb = sum(w.nbytes for w in start) / 2**20
+    rss0, models0 = rss_mb(), live_models()
     tracemalloc.start()
-    rss, heap, peaks = [], [], []
-    for _ in range(args.reruns):
-        tracemalloc.reset_peak()
-        new = run.rerun()
-        gc.collect()
-        current, peak = tracemalloc.get_traced_memory()
+    rss, models, heap = [], [], []
+    for i in range(reruns):
+        new = run.rerun(Remedy("dropout", {"rate": round(0.1 + 0.02 * i, 2)}))
+        assert new.end == "completed" and final_weights(new) is not None
+        del new
+        models.append(live_models())  # collects first
         rss.append(rss_mb())
-        heap.append(current / 2**20)
-        peaks.append(peak / 2**20)
-        assert new.initial_weights is start and final_weights(new) is not None
+        heap.append(tracemalloc.get_traced_memory()[0] / 2**20)
     tracemalloc.stop()
-    kept = len(run.session.runs) * weights_mb
-    half = len(rss) // 2
-    rss_growth = rss[-1] - rss[half - 1] if half else 0.0
-    heap_growth = heap[-1] - heap[half - 1] if half else 0.0
-    print(f"memory over {args.reruns} reruns (weights {weights_mb:.3f} MB each; final weights kept for restore)")
-    print("  RSS MB      " + " ".join(f"{v:.0f}" for v in rss))
-    print("  heap MB     " + " ".join(f"{v:.2f}" for v in heap))
-    print("  heap peak   " + " ".join(f"{v:.2f}" for v in peaks))
-    per_rerun = heap_growth / max(1, len(heap) - half)
     print(
-        f"  second half: RSS {rss_growth:+.1f} MB, heap {heap_growth:+.2f} MB ({per_rerun:.3f} MB per rerun vs "
-        f"{weights_mb:.3f} MB of kept weights); peak heap first/last {peaks[0]:.2f}/{peaks[-1]:.2f} MB; "
-        f"{kept:.2f} MB of final weights held in all"
+        f"memory over {reruns} structural reruns (dropout: a rebuilt model each; weights {weights_mb:.3f} MB; "
+        f"keep_reruns={limit})"
     )
-    grows = peaks[-1] > 1.5 * peaks[0] + 1.0 or per_rerun > 4 * weights_mb + 0.5
-    print(f"  peak memory grows with reruns: {'YES' if grows else 'no'}")
+    print(f"  before      RSS {rss0:.0f} MB, {models0} live Keras models")
+    print("  RSS MB      " + " ".join(f"{v:.0f}" for v in rss))
+    print("  models      " + " ".join(str(v) for v in models))
+    print("  heap MB     " + " ".join(f"{v:.1f}" for v in heap))
+    # Rerun limit + 1 is the first to release one (at its end); the memory it frees is what rerun limit + 2 reuses.
+    first = limit + 1  # index of rerun limit + 2
+    if reruns <= first + 1:
+        print(f"  (the limit of {limit} is not passed far enough by {reruns} reruns: nothing to compare)")
+        return
+    growing = (rss[limit - 1] - rss0) / limit
+    per_rerun = (rss[-1] - rss[first]) / (reruns - 1 - first)
+    heap_per_rerun = (heap[-1] - heap[first]) / (reruns - 1 - first)
+    after = models[limit - 1 :]
+    print(
+        f"  reruns 1-{limit}: RSS {growing:+.1f} MB per rerun; reruns {first + 1}-{reruns}: RSS {per_rerun:+.2f} MB "
+        f"and heap {heap_per_rerun:+.3f} MB per rerun; live models from rerun {limit} on: {min(after)}-{max(after)}"
+    )
+    flat = per_rerun < 1.0 and len(set(after)) == 1
+    print(f"  flat once the limit is reached: {'yes' if flat else 'NO'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved bare/rerun pairs (default 5)")
+    parser.add_argument("--reruns", type=int, default=20, help="structural reruns for the memory check (default 20)")
+    parser.add_argument("--keep-reruns", type=int, default=None, help="the retention limit (default: stallmagic's)")
+    parser.add_argument("--epochs", type=int, default=2, help="epochs per fit (default 2; only epoch 1 is timed)")
+    parser.add_argument("--skip-timing", action="store_true", help="measure memory only")
+    args = parser.parse_args()
+    if args.keep_reruns is not None:
+        set_keep_reruns(args.keep_reruns)
+    limit = LEDGER.keep_reruns
+
+    x, y = load_digits(return_X_y=True)
+    x = (x / 16.0).astype("float32")
+    order = np.random.default_rng(0).permutation(len(y))
+    x, y = x[order], y[order]
+
+    keras.utils.set_random_seed(0)
+    model = build()
+    with stallmagic.capture(label="bench") as session:
+        model.fit(x, y, validation_split=0.2, epochs=args.epochs, batch_size=32, verbose=0)
+    run = session.runs[0]
+    start = run.initial_weights
+    if not args.skip_timing:
+        timing(run, model, start, x, y, args)
+    memory(run, start, args.reruns, limit)
 
 
 if __name__ == "__main__":

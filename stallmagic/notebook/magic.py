@@ -20,13 +20,15 @@ from IPython.core import magic_arguments
 from IPython.core.displayhook import DisplayHook
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from traitlets import Enum, Int
+from traitlets import Enum, Int, default, observe
 
 from .._internal.text import safe_str
 from ..capture import capture
 from ..capture.intercept import ERROR_MESSAGE_LIMIT
 from ..record import Run
 from ..remedies.remedy import RemedyError
+from ..rerun import DEFAULT_KEEP_RERUNS, set_keep_reruns
+from ..rerun.ledger import LEDGER
 from .cell import CellRuns
 from .execute import NotCompiled, fail_before_exec, parse_cell, run_parsed
 from .text import TextView, fix_lines, run_line
@@ -98,12 +100,30 @@ class StallMagics(Magics):
         "Older cells keep their records (curves, reports, %stall runs, export) but release the rest, so re-running "
         "cells does not pile up copies of the model's weights.",
     ).tag(config=True)
+    keep_reruns = Int(
+        DEFAULT_KEEP_RERUNS,
+        min=1,
+        help="How many of the most recently used reruns keep their models, weights and optimizers, for restore and "
+        "further reruns. Older reruns keep their records (curves, reports, %stall runs, export) but release the rest, "
+        "so rerunning many times does not pile up rebuilt models. Process-wide (stallmagic.rerun.set_keep_reruns).",
+    ).tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self.cells: list[CellRuns] = []
         self.views: list[Any] = []
         self.kept: tuple[CellRuns, Run] | None = None
+        set_keep_reruns(self.keep_reruns)  # the engine's limit is the configured one (config may have set it)
+
+    @default("keep_reruns")
+    def _keep_reruns_default(self) -> int:
+        """The engine's limit as it is (``stallmagic.rerun.set_keep_reruns`` may have set it before loading)."""
+        return LEDGER.keep_reruns
+
+    @observe("keep_reruns")
+    def _keep_reruns_changed(self, change: dict) -> None:
+        """``%config StallMagics.keep_reruns = n``: the rerun engine releases the reruns beyond ``n`` at once."""
+        set_keep_reruns(change["new"])
 
     # ------------------------------------------------------------------ %%diagnose_fit
 

@@ -8,7 +8,8 @@ The modules, in the order a rerun uses them:
   :mod:`.training`: fresh callbacks, optimizer and compile.
 * :mod:`.engine`: :func:`rerun` (one rerun, carried out by a job object) and :func:`restore`.
 * :mod:`.ledger`: what the engine keeps in memory between reruns (live models, starting points, final weights,
-  edits), with its lifetime; :func:`release` drops a run's share.
+  edits), with its lifetime; :func:`release` drops a run's share, and only the :func:`set_keep_reruns` most
+  recently used reruns keep their models and weights.
 * :mod:`.compare`: :func:`compare` and the :class:`Comparison` rows; :mod:`.sweep`: :func:`sweep` over a grid.
 * :mod:`.repair`: :func:`repair`, "find a fix": remedies tried as reruns, the helpful ones stacked;
   :mod:`.lr_range`: the learning-rate range test a measured learning-rate remedy runs first.
@@ -21,11 +22,11 @@ from __future__ import annotations
 
 from .compare import Comparison, compare, trained_alike
 from .engine import RerunWarning, rerun, restore
-from .ledger import final_weights, release, root_of
+from .ledger import DEFAULT_KEEP_RERUNS, final_weights, release, root_of, set_keep_reruns
 from .repair import RepairResult, repair
 from .sweep import SweepResult, sweep
 
 __all__ = [
-    "Comparison", "RepairResult", "RerunWarning", "SweepResult", "compare", "final_weights", "release", "repair",
-    "rerun", "restore", "root_of", "sweep", "trained_alike",
+    "DEFAULT_KEEP_RERUNS", "Comparison", "RepairResult", "RerunWarning", "SweepResult", "compare", "final_weights",
+    "release", "repair", "rerun", "restore", "root_of", "set_keep_reruns", "sweep", "trained_alike",
 ]  # fmt: skip

@@ -7,6 +7,8 @@ Run is recorded, displayed and diagnosed like the original. What makes it fair:
   and every layer's random stream (dropout masks) is put back to its start.
 * **Same data and arguments.** The original fit arguments, the same array objects (never copied, never mutated;
   remedies that change data work on copies), only the remedy's change on top. ``verbose`` is 0 unless overridden.
+  Data a rerun cannot read again, a Python generator (it yields each batch once), is refused before it is touched;
+  arrays, tf.data pipelines and PyDatasets are read again from their start.
 * **Same seed.** ``keras.utils.set_random_seed`` is called before each rerun with the user's seed when one was
   set (``keras.utils.set_random_seed(...)`` earlier in the session), else 0, so shuffling repeats. This also
   seeds Python's and NumPy's global generators, as that function does.
@@ -31,8 +33,12 @@ touched. An exception inside the rerun's compile or fit is recorded as a Run wit
 the session like any run), a :class:`RerunWarning` says what happened, and the user's model is put back as it was
 before the rerun; earlier runs are never changed. A KeyboardInterrupt does the same, then propagates.
 
-**Memory.** Each rerun keeps its final weights (for ``restore``); its starting-weight snapshot is shared with the
-original's when they are equal, so ten reruns of a model hold about ten copies of its weights, nothing more.
+**Memory.** Each rerun keeps its final weights (for ``restore``; one copy, shared with the Run's own), and a rerun
+that rebuilt the model keeps that model, its optimizer and its traced train function; its starting-weight snapshot
+is shared with the original's when they are equal. Only the most recently used reruns keep this (the ledger's
+retention limit, ``set_keep_reruns``, default 5); older ones are released, keep their records and curves, and can
+no longer be restored or rerun, which :func:`restore` and :func:`rerun` say in one sentence. Memory stays flat
+once the limit is reached (``bench/rerun.py``).
 
 What the engine keeps in memory between reruns (starting points, final weights, edits a model carries) is in
 the :mod:`.ledger`; this module carries out one rerun (:class:`_RerunJob`) and ``restore``.
@@ -42,6 +48,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
+import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -49,14 +57,16 @@ from typing import Any
 
 import numpy as np
 
+from .._internal.keras_private import custom_gradient_names
 from .._internal.numbers import num
-from .._internal.text import safe_str
+from .._internal.text import safe_repr, safe_str
 from ..capture.intercept import ERROR_MESSAGE_LIMIT
 from ..record import ErrorRecord, Run, Session
 from ..remedies import Remedy, RemedyError
 from . import lr_range, surgery, training
-from .ledger import LEDGER, ModelSnapshot, final_weights, root_of
-from .plan import Plan
+from .ledger import LEDGER, ModelSnapshot, check_run, final_weights, root_of
+from .overrides import check_epochs, check_overrides
+from .plan import Plan, check_rereadable
 from .surgery import PreparedModel
 
 __all__ = ["RerunWarning", "rerun", "restore"]
@@ -84,8 +94,9 @@ def rerun(run: Run, remedy: Remedy | str | None = None, **overrides: Any) -> Run
         ``error`` set when Keras raised (a :class:`RerunWarning` is issued and earlier runs are untouched).
 
     Raises:
-        RemedyError: The remedy does not apply here (disabled, advice, a rebuild of a subclassed model, ...);
-            raised before anything changed.
+        RemedyError: The remedy does not apply here (disabled, advice, a rebuild of a subclassed model, ...), or an
+            override is not one ``fit``/``compile`` can use (``epochs=-1``, ``batch_size=0``: one sentence naming the
+            argument and what it allows, see :mod:`.overrides`); raised before anything is built or trained.
         KeyboardInterrupt: Propagated after the interrupted run was recorded and the model put back.
     """
     return train_rerun(run, as_remedy(remedy), overrides)
@@ -117,6 +128,9 @@ def train_rerun(
         put_back: With ``keep_weights=False``, put the model back as it was after the fit (a sweep puts it back
             once, at its end).
     """
+    check_run(run)
+    LEDGER.check_live(run)  # a released rerun says so, in one sentence
+    check_overrides(overrides)  # before anything is read or built: a mistyped override costs nothing
     check_remedy(remedy)
     target = session if session is not None else run.session
     if target is None:
@@ -128,6 +142,7 @@ def train_rerun(
         plan.fit["validation_split"] = 0.0
     root = root_of(run)
     final_weights(root)  # keep the original's final weights before anything overwrites them
+    LEDGER.touch(run)  # rerunning a rerun uses it: it is released after the ones used less recently
     job = _RerunJob(
         parent=run,
         plan=plan,
@@ -157,23 +172,27 @@ def check_remedy(remedy: Remedy | None) -> None:
     if remedy is None:
         return
     if remedy.kind == "advice":
-        raise RemedyError(f"{remedy.title!r} is a recommendation (advice), not a change a rerun can make.")
+        raise RemedyError(f"{safe_repr(remedy.title)} is a recommendation (advice), not a change a rerun can make.")
     if remedy.disabled_reason:
-        raise RemedyError(f"{remedy.title!r} does not apply to this run: {remedy.disabled_reason}")
+        raise RemedyError(f"{safe_repr(remedy.title)} does not apply to this run: {safe_str(remedy.disabled_reason)}")
 
 
-def build_plan(run: Run, steps: list) -> Plan:
+def build_plan(run: Run, steps: list, *, caller: str = "rerun") -> Plan:
     """The plan of a rerun: the original run's baseline with every step's remedy and overrides applied in order.
 
-    Raises :class:`RemedyError` when a step does not fit the run, before any Keras object is touched.
+    Raises :class:`RemedyError` when a step does not fit the run, the plan would train no epoch or read a Python
+    generator again (:func:`.plan.check_rereadable`), before any Keras object or the data are touched; ``caller``
+    (``"rerun"`` or ``"sweep"``) words the messages about overrides.
     """
     root = root_of(run)
     plan = Plan.from_baseline(LEDGER.baseline(root))
+    check_rereadable(plan.baseline, steps)  # before a remedy reads the data: a generator is never touched
     for remedy, overrides in steps:
         if remedy is not None:
             remedy.spec.apply(plan, remedy)
         if overrides:
-            plan.override(overrides)
+            plan.override(overrides, caller=caller)
+    check_epochs(plan.fit, caller=caller)
     surgery.check_model_edits(plan)
     return plan
 
@@ -219,6 +238,27 @@ def _extras(parent: Run, remedy: Remedy | None, plan: Plan, steps: list) -> dict
     }
 
 
+def _error_record(exc: BaseException | None) -> ErrorRecord:
+    """The record of what ended a failed rerun (``None``: a KeyboardInterrupt), its message through ``safe_str``
+    (an exception's ``__str__`` is the user's code and may raise)."""
+    if exc is None:
+        return ErrorRecord("KeyboardInterrupt", "")
+    return ErrorRecord(type(exc).__name__, safe_str(exc, limit=ERROR_MESSAGE_LIMIT))
+
+
+def _outside_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning issued by the caller of this function point at the first frame
+    outside the stallmagic package: the user's ``run.rerun(...)`` line, whichever facade or cell action led there
+    (a fixed number pointed at ``record.py`` when the call came through ``Run.rerun``)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    frame = sys._getframe(1)  # the function that calls warnings.warn: stacklevel 1
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
 def _same(a: list | None, b: list | None) -> bool:
     if a is None or b is None or len(a) != len(b):
         return False
@@ -257,8 +297,7 @@ class _RerunJob:
     def execute(self) -> Run:
         """Train and record the rerun; on a failure record it and put the model back (see the module docstring).
 
-        :meth:`after_failure` is called from here, directly, so its :class:`RerunWarning` points at the caller of
-        ``run.rerun``.
+        A failure's :class:`RerunWarning` points at the first frame outside stallmagic: the user's call.
         """
         user_model = self.plan.baseline.model
         LEDGER.track(user_model)
@@ -266,12 +305,17 @@ class _RerunJob:
         self.label = self.label or _label(self.session, self.parent, self.remedy, self.overrides)
         count = len(self.session.runs)
         new: Run | None = None
+        traced_before = custom_gradient_names()
         try:
-            model = self._prepare()
-            self._measure_rate(model)
-            self._compile(model)
-            self._fit(model)
-            new = _recorded(self.session, count)
+            try:
+                model = self._prepare()
+                self._measure_rate(model)
+                self._compile(model)
+                self._fit(model)
+                new = _recorded(self.session, count)
+            finally:  # what TensorFlow registered for good while tracing goes when this model's graphs do
+                trained = self.prepared.model if self.prepared is not None else user_model
+                LEDGER.add_traced_gradients(trained, custom_gradient_names() - traced_before)
         except KeyboardInterrupt:
             new = _recorded(self.session, count)
             self.after_failure(new, None)
@@ -329,6 +373,7 @@ class _RerunJob:
         train function to trace, no TensorFlow graphs piling up); else compile with a fresh optimizer."""
         self.optimizer = self._reused_optimizer(model)
         if self.optimizer is None:
+            LEDGER.drop_traced_gradients(model)  # the train function traced before is dropped by this compile
             self.optimizer = training.compile_model(model, self.plan)
             key = None if self.plan.edits else training.compile_key(self.plan)  # a graph traced with edits: no reuse
             LEDGER.remember_compile(model, self.optimizer, key)
@@ -386,14 +431,19 @@ class _RerunJob:
         record.edits = LEDGER.edits(model) if not prepared.rebuilt else []
         record.compile = (plan.optimizer_class, dict(plan.optimizer_config), dict(plan.compile), base.optimizer_type)
         if self.keep_weights:
-            record.final_weights = model.get_weights()
+            # the capture kept them at the end of the fit: one copy, shared (not a second model.get_weights())
+            record.final_weights = new.final_weights if new.final_weights is not None else model.get_weights()
             LEDGER.hold(model, new)
+            LEDGER.retain(new)  # the least recently used reruns beyond the limit are released
         plan.fit = {}  # drop references to (copied) data
 
     def after_failure(self, new: Run | None, exc: BaseException | None) -> Run:
         """Record the failed rerun (``exc`` is ``None`` for a KeyboardInterrupt), put the model back and warn."""
         if new is None:  # failed before the fit started (compile, callbacks): record it all the same
             new = self._error_run(exc)
+        elif not new.finished:  # the capture could not close it (it stays "running"): a failed rerun is an error
+            new.end = "error" if exc is not None else "interrupted"
+            new.error = new.error or _error_record(exc)
         new.parent = self.parent
         new.remedy = self.remedy
         new.label = self.label
@@ -401,17 +451,22 @@ class _RerunJob:
         if self.prepared is not None and new.keras_model is not None:
             with contextlib.suppress(Exception):
                 LEDGER.record(new).final_weights = new.keras_model.get_weights()
+        if self.keep_weights:
+            LEDGER.retain(new)  # a failed rerun holds its model too: it counts against the limit
+        put_back = "the model was put back as it was before the rerun"
         try:
             self.before.put_back()
         except Exception as put_back_error:  # report, never hide the original error
-            new.extras["rerun"]["put_back_error"] = f"{type(put_back_error).__name__}: {safe_str(put_back_error)}"
+            failed = f"{type(put_back_error).__name__}: {safe_str(put_back_error)}"
+            new.extras["rerun"]["put_back_error"] = failed
+            put_back = f"putting the model back failed too ({failed})"
         self.plan.fit = {}
-        if exc is not None:
+        if exc is not None:  # the user's exception is quoted through safe_str: its __str__ may raise
             warnings.warn(
-                f"The rerun {self.label!r} failed ({type(exc).__name__}: {safe_str(exc)}). It is recorded with "
-                "end='error'; earlier runs are unchanged and the model was put back as it was before the rerun.",
+                f"The rerun {safe_repr(self.label)} failed ({type(exc).__name__}: {safe_str(exc)}). It is recorded "
+                f"with end='error'; earlier runs are unchanged and {put_back}.",
                 RerunWarning,
-                stacklevel=5,
+                stacklevel=_outside_stacklevel(),
             )
         return new
 
@@ -421,11 +476,7 @@ class _RerunJob:
         session, parent = self.session, self.parent
         new = Run(index=len(session.runs), label=self.label, fit=parent.fit, model=parent.model)
         new.end = "error"
-        new.error = (
-            ErrorRecord(type(exc).__name__, safe_str(exc, limit=ERROR_MESSAGE_LIMIT))
-            if exc is not None
-            else ErrorRecord("KeyboardInterrupt", "")
-        )
+        new.error = _error_record(exc)
         new.session = session
         session.runs.append(new)
         session.notify("end", new)
@@ -443,9 +494,12 @@ def restore(run: Run) -> Run:
     a rerun, with a fresh optimizer of the rerun's configuration.
 
     Raises:
-        RemedyError: The run's final weights were not kept (a sweep's runs, or a model retrained outside
-            stallmagic before any rerun).
+        RemedyError: The run was released (a rerun beyond the retention limit, ``set_keep_reruns``, or a sweep's
+            run) or its final weights were not kept (a model retrained outside stallmagic before any rerun); one
+            sentence that says which.
     """
+    check_run(run, "restore")
+    LEDGER.check_live(run, action="restored")
     model = run.keras_model
     weights = final_weights(run)
     if (model is None or weights is None) and LEDGER.released(run) is not None:
@@ -465,11 +519,14 @@ def restore(run: Run) -> Run:
         if opt_type is not None:
             plan.baseline.optimizer_type = opt_type
         plan.fit = {}
+        LEDGER.drop_traced_gradients(model)  # compiling drops the train function they were traced for
         training.compile_model(model, plan)
     elif not record.steps and LEDGER.holder(model) is not None:
         base = LEDGER.baseline(run)
         if base.original_optimizer is not None:
             args = {k: v for k, v in base.compile.items() if k != "optimizer"}
+            LEDGER.drop_traced_gradients(model)
             model.compile(optimizer=base.original_optimizer, **args)
     LEDGER.hold(model, run)
+    LEDGER.touch(run)
     return run

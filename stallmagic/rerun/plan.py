@@ -16,15 +16,17 @@ from __future__ import annotations
 import copy
 import inspect
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._internal.keras_names import FIT_PARAMETERS
 from .._internal.keras_private import compiled_with, user_random_seed
 from .._internal.optimizers import USUAL_LR
+from .._internal.text import safe_repr
 from ..record import Run
 from ..remedies.remedy import RemedyError
+from .overrides import check_override
 
 #: Fit arguments a rerun override may set: every parameter of ``keras.Model.fit``.
 FIT_KEYS = FIT_PARAMETERS
@@ -98,6 +100,29 @@ class Baseline:
             compile=compile_arguments(model, run),
             seed=recorded_seed(run),
         )
+
+
+def check_rereadable(base: Baseline, steps: Sequence[tuple[Any, Mapping[str, Any]]]) -> None:
+    """Raise :class:`RemedyError` when the rerun would read a Python generator again, before anything reads it.
+
+    A generator yields each batch once: the original fit (or an earlier rerun given it as an override) consumed
+    it, so a rerun would advance an infinite one (other batches: not the same data) or find a finite one
+    exhausted (an ``error`` run). Only a generator given to this very rerun (the last step's ``x=`` or
+    ``validation_data=``) is fresh. Arrays, tf.data pipelines and PyDatasets are read again from their start.
+    """
+    from ..capture.snapshot import data_kind
+    from ..remedies.specs.availability import one_shot_reason
+
+    for key, what in (("x", "training data"), ("validation_data", "validation data")):
+        value, fresh = base.fit.get(key), False
+        for i, (_remedy, overrides) in enumerate(steps):
+            if overrides and key in overrides:
+                value, fresh = overrides[key], i == len(steps) - 1
+        if not fresh and data_kind(value) == "generator":
+            raise RemedyError(
+                f"{base.run.label} cannot be rerun: {one_shot_reason(what)} (or give the rerun a new generator: "
+                f"{key}=...)."
+            )
 
 
 def recorded_seed(run: Run) -> int:
@@ -299,10 +324,15 @@ class Plan:
             self.callbacks = [cb for cb in self.callbacks if type(cb).__name__ != replaces]
         self.callbacks.append(callback)
 
-    def override(self, overrides: Mapping[str, Any]) -> None:
+    def override(self, overrides: Mapping[str, Any], *, caller: str = "rerun") -> None:
         """Apply ``rerun(**overrides)``: fit arguments by name, and ``optimizer``, ``learning_rate``, ``loss``,
-        ``metrics``, ``clipnorm``, ``momentum``, ``weight_decay``, ``seed``."""
+        ``metrics``, ``clipnorm``, ``momentum``, ``weight_decay``, ``seed``.
+
+        Each value is checked first (:mod:`.overrides`, the one table ``rerun`` and ``sweep`` share), so a value
+        that would train nothing or fail inside Keras is one :class:`RemedyError` sentence before anything is built;
+        ``caller`` (``"rerun"`` or ``"sweep"``) words it."""
         for key, value in overrides.items():
+            check_override(key, value, caller=caller)
             if key in FIT_KEYS:
                 self.fit[key] = value
                 if key in ("x", "y", "validation_data", "validation_split", "sample_weight"):
@@ -312,7 +342,7 @@ class Plan:
             elif key == "optimizer":
                 self._override_optimizer(value)
             elif key == "learning_rate":
-                self.set_learning_rate(_check_positive("learning_rate", value))
+                self.set_learning_rate(float(value))
             elif key in ("clipnorm", "momentum", "weight_decay"):
                 self.optimizer_config[key] = None if value is None else float(value)
                 if key == "clipnorm":
@@ -321,14 +351,7 @@ class Plan:
             elif key in ("loss", "metrics"):
                 self.compile[key] = value
             elif key == "seed":
-                if not isinstance(value, int) or isinstance(value, bool):
-                    raise RemedyError(f"The 'seed' argument of rerun must be an int. Got {value!r} instead.")
-                self.seed = value
-            else:
-                raise RemedyError(
-                    f"rerun() got an unexpected argument {key!r}. It accepts the fit arguments "
-                    f"({', '.join(FIT_KEYS)}), {', '.join(COMPILE_KEYS)} and seed."
-                )
+                self.seed = int(value)
 
     def _override_optimizer(self, value: Any) -> None:
         if isinstance(value, str):
@@ -337,7 +360,9 @@ class Plan:
             try:
                 opt = keras.optimizers.get(value)
             except ValueError:
-                raise RemedyError(f"Unknown optimizer {value!r} (try 'adam', 'adamw', 'sgd', 'rmsprop').") from None
+                raise RemedyError(
+                    f"Unknown optimizer {safe_repr(value)} (try 'adam', 'adamw', 'sgd', 'rmsprop')."
+                ) from None
             name = type(opt).__name__
             self.set_optimizer(name, {"learning_rate": USUAL_LR.get(name, self.learning_rate() or 1e-3)})
         elif isinstance(value, Mapping):
@@ -350,20 +375,9 @@ class Plan:
             self.optimizer_class = type(value).__name__
             self.optimizer_config = dict(value.get_config())
             self.baseline = _with_type(self.baseline, type(value))
-        else:
-            raise RemedyError(
-                f"The 'optimizer' argument of rerun must be a name, a config dict, an optimizer class or instance. "
-                f"Got {value!r} instead."
-            )
 
 
 def _with_type(base: Baseline, optimizer_type: Any) -> Baseline:
     clone = copy.copy(base)
     clone.optimizer_type = optimizer_type
     return clone
-
-
-def _check_positive(name: str, value: Any) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0 or not math.isfinite(value):
-        raise RemedyError(f"The {name!r} argument of rerun must be a number > 0. Got {value!r} instead.")
-    return float(value)

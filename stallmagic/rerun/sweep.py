@@ -24,7 +24,8 @@ from ..remedies import Remedy, RemedyError
 from ..remedies.arrays import take_rows
 from .compare import best_value, last_finite, metric_keys
 from .engine import as_remedy, build_plan, short_text, train_rerun
-from .ledger import LEDGER, root_of
+from .ledger import LEDGER, check_run, root_of
+from .overrides import check_override
 from .plan import Plan
 
 __all__ = ["SweepResult", "sweep"]
@@ -154,17 +155,14 @@ class SweepResult:
         cls, run: Run, grid: Mapping[str, Sequence[Any]], cv: Any = None, *, metric: str | None = None
     ) -> SweepResult:
         """Check the grid and the folds (raising :class:`RemedyError` on a mistake) without training anything."""
-        if not isinstance(run, Run):
-            raise RemedyError(
-                "The 'run' argument of sweep must be a Run (a fit captured by %%diagnose_fit or stallmagic.capture()). "
-                f"Got {safe_repr(run)} instead."
-            )
+        check_run(run, "sweep")
+        LEDGER.check_live(run)
         _check_cv(cv)  # before anything is built: a mistyped cv costs nothing
         _check_metric(run, metric)
         configs, grid = _configs(grid)
         for config in configs:  # every configuration must build before anything trains
             remedy, overrides = _split_config(config)
-            build_plan(run, [*LEDGER.record(run).steps, (remedy, overrides)])
+            build_plan(run, [*LEDGER.record(run).steps, (remedy, overrides)], caller="sweep")
         train_key, val_key, higher = metric_keys([run], metric)
         if cv is not None and val_key is None and train_key is not None:
             val_key = f"val_{train_key}"
@@ -237,8 +235,13 @@ class SweepResult:
                 fold_data=fold,
                 put_back=False,
             )
-            if run.initial_weights is not LEDGER.baseline(root_of(self._source)).initial_weights:
-                run.initial_weights = None  # a sweep keeps no per-run snapshots (memory)
+            # A sweep's runs keep no model, data or weights once trained (memory: a grid of structural remedies
+            # rebuilds a model per configuration and fold); their records and curves are what the sweep scores.
+            LEDGER.retire(
+                run,
+                f"{run.label} is one of a sweep's runs, which keep no model or weights once trained, so it cannot be "
+                "restored or rerun; rerun the sweep's run with its settings instead.",
+            )
             self.runs.append(run)
             if self._stop:
                 return None
@@ -320,6 +323,9 @@ def _configs(grid: Mapping[str, Sequence[Any]]) -> tuple[list[dict], dict]:
                 f"Got {safe_repr(values)} instead."
             )
         clean[key] = list(values)
+        if key != "remedy":  # the same checks as run.rerun(**overrides): a grid cannot train what a rerun refuses
+            for value in clean[key]:
+                check_override(key, value, caller="sweep")
     keys = list(clean)
     configs = [dict(zip(keys, combo)) for combo in itertools.product(*(clean[k] for k in keys))]
     return configs, clean
@@ -504,7 +510,8 @@ def sweep(
 
     Raises:
         RemedyError: Before anything trains, in one sentence naming the argument and what it accepts: a grid that is
-            not a dict of non-empty lists or holds a configuration that cannot be built, a ``cv`` that is not one of
+            not a dict of non-empty lists, holds a value ``run.rerun`` would refuse (``{"epochs": [-1]}``: the same
+            checks, :mod:`.overrides`) or a configuration that cannot be built, a ``cv`` that is not one of
             the above (or more folds than training rows, or a splitter that fails on them), a ``metric`` that is
             not a name, a ``progress`` that is not callable. A ``metric`` the run did not log is a warning that
             lists the logged ones; the default metric is scored.

@@ -74,7 +74,7 @@ def test_only_keras_private_reaches_keras_private_api():
     """Every module of the package reaches Keras's private API through keras_private only."""
     private = re.compile(
         r"keras\.src|\b_keras_history\b|\b_flatten_layers\b|\b_seed_generators\b|\b_outbound_nodes\b"
-        r"|\b_compile_config\b"
+        r"|\b_compile_config\b|\b_gradient_registry\b"
     )
     offenders = [
         f"{path.relative_to(PACKAGE)}:{i}"
@@ -92,3 +92,21 @@ def test_compiled_with_returns_the_live_compile_arguments():
     loss = keras.losses.MeanSquaredError()
     model.compile(optimizer="adam", loss=loss)
     assert keras_private.compiled_with(model)["loss"] is loss
+
+
+def test_custom_gradient_names_are_tensorflows_registrations_of_traced_graphs_and_can_be_dropped():
+    import tensorflow as tf
+
+    @tf.custom_gradient
+    def doubled(x):
+        return 2 * x, lambda dy: 2 * dy
+
+    before = keras_private.custom_gradient_names()
+    tf.function(lambda x: doubled(x)).get_concrete_function(tf.TensorSpec([2]))  # one graph trace registers one
+    new = keras_private.custom_gradient_names() - before
+    assert len(new) == 1 and next(iter(new)).startswith("CustomGradient-")
+    keras_private.forget_custom_gradients([*new, "MatMul", None])  # only custom gradients are dropped
+    assert keras_private.custom_gradient_names() == before
+    from tensorflow.python.framework import ops  # the registry itself: its other entries stay
+
+    assert "MatMul" in ops._gradient_registry._registry

@@ -24,12 +24,30 @@ def test_a_model_entry_lives_as_long_as_the_model():
     model, layer = _Model(), _Model()
     ledger.track(model)
     ledger.set_edits(model, [(layer, "rate", 0.1, 0.5)])
-    ledger.hold(model, Run(index=0, label="r"))
-    assert ledger.edits(model) and ledger.holder(model) is not None
+    holder = Run(index=0, label="r")  # held weakly: the test keeps it
+    ledger.hold(model, holder)
+    assert ledger.edits(model) and ledger.holder(model) is holder
     key = id(model)
     del model
     gc.collect()
     assert key not in ledger._edits and key not in ledger._holders
+
+
+def test_reruns_beyond_the_limit_are_retired_least_recently_used_first():
+    ledger = Ledger(keep_reruns=2)
+    runs = [Run(index=i, label=f"r{i}") for i in range(3)]
+    for run in runs:
+        run.keras_model, run.final_weights = _Model(), [np.zeros(2)]
+        ledger.record(run).final_weights = run.final_weights
+    ledger.retain(runs[0])
+    ledger.retain(runs[1])
+    ledger.touch(runs[0])  # used again: now the most recent
+    ledger.retain(runs[2])
+    assert ledger.live_reruns() == [runs[0], runs[2]]
+    old = runs[1]
+    assert old.keras_model is None and old.final_weights is None and ledger.record(old).final_weights is None
+    assert "was released to bound memory (only the 2 most recently used reruns" in ledger.record(old).released
+    ledger.check_live(runs[0])  # a kept run passes
 
 
 def test_release_drops_the_run_record_and_its_hold_on_the_model():

@@ -2,7 +2,8 @@
 gives, shared by the specs of several families.
 
 A remedy that does not apply is still offered, disabled, with one of these sentences, so the user learns what
-would have to change (the data as arrays, a model that is not subclassed, validation data).
+would have to change (the data as arrays, a model that is not subclassed, validation data). :func:`one_shot_data`
+applies to every remedy a rerun would make: :func:`~stallmagic.remedies.suggest` asks it for each one.
 """
 
 from __future__ import annotations
@@ -22,6 +23,31 @@ def needs_arrays(run: Run | None, what: str) -> str | None:
             f"{what} needs the training data as arrays, but this fit reads a {run.fit.data_kind} input; make the "
             "change where the pipeline is built."
         )
+    return None
+
+
+def one_shot_reason(what: str) -> str:
+    """Why a rerun cannot read ``what`` ("training data", "validation data") again: they come from a Python
+    generator or iterator, which yields each batch once. Reading it again would advance it (other batches than the
+    run trained on: not the same data) or find it exhausted (no batch at all). The rerun engine refuses with the
+    same words (:func:`~stallmagic.rerun.plan.check_rereadable`)."""
+    return (
+        f"this fit reads its {what} from a Python generator, which yields each batch once, so a rerun would train "
+        "on other batches or on none; pass the data as arrays, a tf.data.Dataset or a keras.utils.PyDataset "
+        "to rerun it"
+    )
+
+
+def one_shot_data(run: Run | None) -> str | None:
+    """The reason when every rerun of ``run`` would have to read a Python generator again (its training or its
+    validation data), read from its records alone; ``None`` when its inputs can be read again (arrays, tf.data,
+    PyDataset)."""
+    if run is None:
+        return None
+    for kind, what in ((run.fit.data_kind, "training data"), (run.fit.validation_kind, "validation data")):
+        if kind == "generator":
+            reason = one_shot_reason(what)
+            return reason[0].upper() + reason[1:] + "."
     return None
 
 
