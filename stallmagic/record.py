@@ -22,6 +22,7 @@ from typing import Any
 
 from ._internal.nested import map_arrays
 from ._internal.numbers import maybe_int
+from ._internal.text import safe_repr, safe_str
 
 #: How a fit can end. ``running`` only while the fit is in progress.
 END_REASONS = ("running", "completed", "early_stopped", "interrupted", "error", "nan")
@@ -57,7 +58,7 @@ def jsonable(value: Any) -> Any:
     tolist = getattr(value, "tolist", None)
     if callable(tolist):
         return jsonable(tolist())
-    return repr(value)
+    return safe_repr(value)  # a user object (a callback, a custom loss) whose repr is the user's code
 
 
 def _encode_float(value: float) -> float | str:
@@ -433,7 +434,7 @@ class Session:
                 listener(event, run)
             except Exception as exc:  # a broken display must never break the user's fit
                 self.listeners.remove(listener)
-                self.listener_errors.append(f"{type(exc).__name__}: {exc}")
+                self.listener_errors.append(f"{type(exc).__name__}: {safe_str(exc)}")
 
     def compare(self, *, metric: str | None = None) -> Any:
         """The runs side by side: best validation metric and its epoch, final gap, epochs, wall time, remedy.

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._internal.keras_names import LOSS_CLASSES
+from .._internal.text import safe_str
 from ..remedies.remedy import RemedyError
 from .plan import Plan
 
@@ -120,7 +121,7 @@ def build_optimizer(plan: Plan) -> Any:
         try:
             return make()
         except Exception as exc:  # try the next way, then report all
-            errors.append(f"{type(exc).__name__}: {exc}")
+            errors.append(f"{type(exc).__name__}: {safe_str(exc)}")
     raise RemedyError(
         f"Could not build a fresh {plan.optimizer_class} optimizer from its recorded configuration "
         f"({'; '.join(errors)})."
