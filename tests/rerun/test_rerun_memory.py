@@ -12,9 +12,8 @@ from __future__ import annotations
 import gc
 import weakref
 
-import keras
-import numpy as np
 import pytest
+from small_runs import captured_classifier
 
 import stallmagic
 from stallmagic._internal.keras_private import custom_gradient_names
@@ -39,16 +38,9 @@ def keep():
 
 def small_run():
     """One epoch of a small MLP (a hidden Dense layer, so dropout rebuilds the model) on 120 generated rows."""
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(120, 6)).astype("float32")
-    y = (x[:, 0] + x[:, 1] > 0).astype("int64")
-    model = keras.Sequential(
-        [keras.Input((6,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(2, activation="softmax")]
+    return captured_classifier(
+        rows=120, features=6, epochs=1, batch_size=30, hidden=8, label="mlp", target=lambda x: x[:, 0] + x[:, 1] > 0
     )
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    with stallmagic.capture(label="mlp") as session:
-        model.fit(x, y, validation_split=0.25, epochs=1, batch_size=30, verbose=0)
-    return session.runs[-1]
 
 
 @pytest.fixture()

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 
-import keras
 import numpy as np
 import pytest
+from small_runs import captured_classifier
 
 import stallmagic
 from stallmagic.remedies import RemedyError
@@ -20,15 +20,7 @@ from stallmagic.rerun.plan import COMPILE_KEYS, FIT_KEYS
 def run():
     """Two epochs of a small softmax classifier on 80 generated rows (60 training rows after the split), shared by
     the module's tests: a refused override leaves it as it was, which each test checks."""
-    keras.utils.set_random_seed(0)
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(80, 6)).astype("float32")
-    y = (x[:, 0] > 0).astype("int64")
-    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(2, activation="softmax")])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    with stallmagic.capture(label="small") as session:
-        model.fit(x, y, validation_split=0.25, epochs=2, batch_size=20, verbose=0)
-    return session.runs[-1]
+    return captured_classifier(rows=80, features=6, epochs=2, batch_size=20)
 
 
 @pytest.fixture()

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-import keras
 import numpy as np
 import pytest
+from small_runs import captured_classifier
 
 import stallmagic
 from stallmagic.remedies import RemedyError
@@ -16,14 +16,7 @@ from stallmagic.remedies import RemedyError
 @pytest.fixture()
 def run(seed):
     """One epoch of a small softmax classifier on 100 generated rows (75 training rows after the split)."""
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(100, 8)).astype("float32")
-    y = (x[:, 0] > 0).astype("int64")
-    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(2, activation="softmax")])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    with stallmagic.capture(label="small") as session:
-        model.fit(x, y, validation_split=0.25, epochs=1, batch_size=25, verbose=0)
-    return session.runs[-1]
+    return captured_classifier(rows=100, features=8, epochs=1, batch_size=25)
 
 
 GRID = {"learning_rate": [1e-3]}
