@@ -80,3 +80,16 @@ def test_arguments_that_may_be_inside_star_args_are_not_guessed():
     # a parameter placed before the *args is known: it is edited
     call = rewritten_call(Remedy("epochs", {"epochs": 4}), "model.fit(x, y, 32, 2, *rest)\n")
     assert call == "model.fit(x, y, 32, 4, *rest)"
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "[model.fit(x, y, validation_split=0.2, epochs=e) for e in (1, 2)]",
+        "(lambda: model.fit(x, y, validation_split=0.2))()",
+    ],
+)
+def test_data_fixes_refuse_a_fit_inside_a_comprehension_or_a_lambda(where):
+    # the lines that prepare the data cannot go before a fit that has no line of its own
+    result = rewrite(Remedy("stratified_split"), f"histories = {where}\n")
+    assert not result.rewritten and "lambda or a comprehension" in result.note

@@ -9,6 +9,9 @@ import libcst as cst
 from ..._internal.keras_names import KERNEL_LAYERS
 from .nodes import call_name, node_code, positional_args
 
+#: Expressions that hold code no statement can be inserted before (a fit inside them has no line of its own).
+_EXPRESSION_SCOPES = (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
 
 class CallCollector(cst.CSTVisitor):
     """One pass over the cell: calls of interest and the statement each one sits in."""
@@ -39,35 +42,15 @@ class CallCollector(cst.CSTVisitor):
     def leave_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         self.stmt.pop()
 
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self._expression_scopes += 1
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, _EXPRESSION_SCOPES):
+            self._expression_scopes += 1
+        return super().on_visit(node)
 
-    def leave_Lambda(self, node: cst.Lambda) -> None:
-        self._expression_scopes -= 1
-
-    def visit_ListComp(self, node: cst.ListComp) -> None:
-        self._expression_scopes += 1
-
-    def leave_ListComp(self, node: cst.ListComp) -> None:
-        self._expression_scopes -= 1
-
-    def visit_SetComp(self, node: cst.SetComp) -> None:
-        self._expression_scopes += 1
-
-    def leave_SetComp(self, node: cst.SetComp) -> None:
-        self._expression_scopes -= 1
-
-    def visit_DictComp(self, node: cst.DictComp) -> None:
-        self._expression_scopes += 1
-
-    def leave_DictComp(self, node: cst.DictComp) -> None:
-        self._expression_scopes -= 1
-
-    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
-        self._expression_scopes += 1
-
-    def leave_GeneratorExp(self, node: cst.GeneratorExp) -> None:
-        self._expression_scopes -= 1
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        super().on_leave(original_node)
+        if isinstance(original_node, _EXPRESSION_SCOPES):
+            self._expression_scopes -= 1
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
