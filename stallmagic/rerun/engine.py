@@ -16,7 +16,8 @@ Run is recorded, displayed and diagnosed like the original. What makes it fair:
   learning rate before any schedule or callback moved it), so no momentum or step count carries over.
 * **Fresh callbacks.** The user's callbacks run again as copies (their original objects keep their state);
   Keras's callbacks reset themselves in ``on_train_begin``. Callbacks that write files (ModelCheckpoint,
-  BackupAndRestore, CSVLogger, TensorBoard) are left out so a rerun never overwrites the user's files.
+  BackupAndRestore, CSVLogger, TensorBoard) write next to the user's files, never over them
+  (:mod:`.file_callbacks`).
 
 A rerun of a rerun stacks the remedies: ``r2 = r1.rerun(b)`` applies r1's remedy and then ``b``, from the original
 starting weights.
@@ -63,7 +64,7 @@ from .._internal.text import safe_repr, safe_str
 from ..capture.intercept import ERROR_MESSAGE_LIMIT
 from ..record import ErrorRecord, Run, Session
 from ..remedies import Remedy, RemedyError
-from . import lr_range, surgery, training
+from . import file_callbacks, lr_range, surgery, training
 from .ledger import LEDGER, ModelSnapshot, check_run, final_weights, root_of
 from .overrides import check_epochs, check_overrides
 from .plan import Plan, check_rereadable
@@ -405,7 +406,8 @@ class _RerunJob:
 
         from ..capture import capture
 
-        callbacks = training.fresh_callbacks(self.plan, model) + self.extra_callbacks
+        tag = file_callbacks.run_tag(self.label, self.parent.label)
+        callbacks = training.fresh_callbacks(self.plan, model, tag) + self.extra_callbacks
         fit_args = {**self.plan.fit, "callbacks": callbacks}
         keras.utils.set_random_seed(self.plan.seed)  # the same shuffles as the original, whatever preparing drew
         attrs = {"label": self.label, "parent": self.parent, "remedy": self.remedy}

@@ -18,10 +18,9 @@ import numpy as np
 from .._internal.keras_names import LOSS_CLASSES
 from .._internal.text import safe_str
 from ..remedies.remedy import RemedyError
+from .file_callbacks import redirected, writes_files
 from .plan import Plan
 
-#: Callbacks that write files: a rerun would overwrite the user's checkpoints and logs, so they are left out.
-FILE_CALLBACKS = ("ModelCheckpoint", "BackupAndRestore", "CSVLogger", "TensorBoard")
 #: The arguments ``model.compile`` takes besides the optimizer (anything else in a compile config is dropped).
 _COMPILE_PARAMS = ("loss", "loss_weights", "metrics", "weighted_metrics", "run_eagerly", "steps_per_execution",
                    "jit_compile", "auto_scale_loss")  # fmt: skip
@@ -29,7 +28,7 @@ _COMPILE_PARAMS = ("loss", "loss_weights", "metrics", "weighted_metrics", "run_e
 # ---------------------------------------------------------------------- callbacks
 
 
-def fresh_callbacks(plan: Plan, model: Any) -> list:
+def fresh_callbacks(plan: Plan, model: Any, tag: str | None = None) -> list:
     """The user's callbacks for the rerun: fresh objects, never the ones the user holds (whose state after the
     original fit stays as it was).
 
@@ -38,15 +37,19 @@ def fresh_callbacks(plan: Plan, model: Any) -> list:
     * A user-defined callback is constructed anew, ``type(cb)(**args)``, when every argument of its ``__init__``
       can be read back from an attribute of the same name (``self.patience = patience``), which gives it the state
       of a new object. Otherwise it is deep-copied like Keras's, state included, and the rerun's notes say so.
-    * Callbacks that write files (:data:`FILE_CALLBACKS`) are left out so a rerun never overwrites the user's
-      checkpoints or logs; the notes say so.
+    * Callbacks that write files (TensorBoard, CSVLogger, ModelCheckpoint, BackupAndRestore) run again on paths
+      of their own next to the user's, named with ``tag`` (:mod:`.file_callbacks`), so a rerun never overwrites
+      the user's checkpoints or logs; without a tag they are left out. The notes say which.
     """
     out = []
     shared = _shared_memo(plan, model)
     for cb in plan.user_callbacks():
         name = type(cb).__name__
-        if name in FILE_CALLBACKS:
-            plan.notes.append(f"Your {name} was not run again, so the rerun does not overwrite its files.")
+        if writes_files(cb):
+            moved, note = redirected(cb, tag) if tag else (None, f"Your {name} was not run again: it wrote no files.")
+            plan.notes.append(note)
+            if moved is not None:
+                out.append(moved)
             continue
         if name in ("History", "ProgbarLogger", "Recorder"):
             continue  # fit makes its own; the Recorder is stallmagic's

@@ -15,6 +15,7 @@ import pytest
 import stallmagic
 from stallmagic.remedies import Remedy, RemedyError
 from stallmagic.rerun import RerunWarning, SweepResult, final_weights
+from stallmagic.rerun.file_callbacks import run_tag
 
 
 def mlp(n_in=64, n_out=10, hidden=16, *, dropout=0.2, out="softmax", optimizer="adam", loss=None):
@@ -74,7 +75,7 @@ def test_baseline_rerun_reproduces_the_curves_from_the_same_starting_weights(sma
         np.testing.assert_allclose(third.logs[key], run.logs[key], rtol=1e-5, atol=1e-6)
 
 
-def test_rerun_trains_with_a_fresh_optimizer_and_fresh_user_callbacks(small_digits, seed):
+def test_rerun_trains_with_a_fresh_optimizer_and_fresh_user_callbacks(small_digits, seed, tmp_path):
     x, y = small_digits
 
     class CountEpochs(keras.callbacks.Callback):
@@ -86,12 +87,12 @@ def test_rerun_trains_with_a_fresh_optimizer_and_fresh_user_callbacks(small_digi
             self.epochs.append(epoch)
 
     counter = CountEpochs()
-    checkpoint = keras.callbacks.ModelCheckpoint("/nonexistent-dir/never-written.keras")
+    checkpoint = keras.callbacks.ModelCheckpoint(str(tmp_path / "never-written.keras"))
     model = mlp(optimizer=keras.optimizers.SGD(0.05, momentum=0.9))
     run = captured(model, x=x, y=y, validation_split=0.25, epochs=2, batch_size=50, callbacks=[counter])
     original_optimizer = model.optimizer
     steps = run.fit.steps_per_epoch
-    # A checkpoint callback in the overrides is left out (it would overwrite the user's files), with a note.
+    # A checkpoint callback in the overrides writes next to its path, never to it, with a note.
     again = run.rerun(None, callbacks=[counter, checkpoint])
     assert again.end == "completed", again.error
     optimizer = model.optimizer
@@ -103,8 +104,11 @@ def test_rerun_trains_with_a_fresh_optimizer_and_fresh_user_callbacks(small_digi
     copies = again.fit_call["kwargs"]["callbacks"]
     copy = next(cb for cb in copies if type(cb).__name__ == "CountEpochs")
     assert copy is not counter and copy.epochs == [0, 1]  # ... a fresh copy ran again
-    assert not any(type(cb).__name__ == "ModelCheckpoint" for cb in copies)
-    assert any("ModelCheckpoint" in note for note in again.extras["rerun"]["notes"])
+    moved = next(cb for cb in copies if type(cb).__name__ == "ModelCheckpoint")
+    beside = f"never-written-{run_tag(again.label, run.label)}.keras"
+    assert moved is not checkpoint and moved.filepath == str(tmp_path / beside)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [beside]
+    assert any("ModelCheckpoint wrote to" in note for note in again.extras["rerun"]["notes"])
 
 
 def test_learning_rate_recorded_at_the_start_is_the_one_reruns_start_from(small_digits, seed):
