@@ -29,7 +29,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "demo":
         if args.epochs < 1:
-            parser.error(f"The --epochs argument of demo must be an int >= 1. Got {args.epochs} instead.")
+            demo.error(f"The --epochs argument of demo must be an int >= 1. Got {args.epochs} instead.")
+        if args.report:  # before minutes of training, not after them
+            from .render.export import ExportError, check_report_path
+
+            try:
+                check_report_path(args.report)
+            except ExportError as exc:
+                demo.error(f"--report: {exc}")
         from .demo import run_demo
 
         return run_demo(

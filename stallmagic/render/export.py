@@ -203,6 +203,36 @@ def md_code_block(code: str, *, language: str = "python") -> list[str]:
     return [f"{fence}{language}", code, fence]
 
 
+def check_report_path(path: str | os.PathLike[str]) -> tuple[Path, str]:
+    """The report's path (``~`` expanded) and its format (``"html"``, ``"json"`` or ``"md"``), checked before
+    anything is built or trained, so a mistyped folder or suffix costs nothing.
+
+    Raises:
+        ExportError: As :func:`write_report` says.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise ExportError(
+            f"The 'path' argument of write_report must be a file name (str or os.PathLike). Got {safe_repr(path)} "
+            "instead."
+        )
+    try:
+        path = Path(path).expanduser()
+    except RuntimeError as exc:  # "~name/..." where no user has that name
+        raise ExportError(f"Cannot export to {safe_repr(os.fspath(path))}: {safe_str(exc).rstrip('.')}.") from None
+    kind = FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise ExportError(
+            f"Cannot export to {str(path)!r}: the file name must end in .html, .json or .md "
+            f"(got {path.suffix or 'no suffix'!r})."
+        )
+    with _refused(path):  # before the report is built: a mistyped folder costs nothing
+        if not path.parent.exists():
+            raise ExportError(f"Cannot export to {str(path)!r}: the folder {str(path.parent)!r} does not exist.")
+        if not path.parent.is_dir():
+            raise ExportError(f"Cannot export to {str(path)!r}: {str(path.parent)!r} is a file, not a folder.")
+    return path, kind
+
+
 def write_report(
     path: str | os.PathLike[str],
     session: Session | Sequence[Run],
@@ -226,26 +256,7 @@ def write_report(
             operating system refused (a folder named like the file, no permission, a full disk...), in one sentence
             naming the path and the reason.
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise ExportError(
-            f"The 'path' argument of write_report must be a file name (str or os.PathLike). Got {safe_repr(path)} "
-            "instead."
-        )
-    try:
-        path = Path(path).expanduser()
-    except RuntimeError as exc:  # "~name/..." where no user has that name
-        raise ExportError(f"Cannot export to {safe_repr(os.fspath(path))}: {safe_str(exc).rstrip('.')}.") from None
-    kind = FORMATS.get(path.suffix.lower())
-    if kind is None:
-        raise ExportError(
-            f"Cannot export to {str(path)!r}: the file name must end in .html, .json or .md "
-            f"(got {path.suffix or 'no suffix'!r})."
-        )
-    with _refused(path):  # before the report is built: a mistyped folder costs nothing
-        if not path.parent.exists():
-            raise ExportError(f"Cannot export to {str(path)!r}: the folder {str(path.parent)!r} does not exist.")
-        if not path.parent.is_dir():
-            raise ExportError(f"Cannot export to {str(path)!r}: {str(path.parent)!r} is a file, not a folder.")
+    path, kind = check_report_path(path)
     if kind == "html":
         text = html_document(session, metric=metric, source=source, kept=kept, extra=extra_html)
     elif kind == "json":
