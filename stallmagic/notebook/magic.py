@@ -31,6 +31,7 @@ from ..rerun import DEFAULT_KEEP_RERUNS, set_keep_reruns
 from ..rerun.ledger import LEDGER
 from .cell import CellRuns
 from .execute import NotCompiled, fail_before_exec, parse_cell, run_parsed
+from .new_cell import CellWriter
 from .text import TextView, fix_lines, run_line
 
 #: ``%stall help``, and the body of ``%stall?`` (one text, so the two cannot disagree).
@@ -113,6 +114,7 @@ class StallMagics(Magics):
         self.cells: list[CellRuns] = []
         self.views: list[Any] = []
         self.kept: tuple[CellRuns, Run] | None = None
+        self.cell_writer: CellWriter | None = None  # made with the first panel (widgets only)
         set_keep_reruns(self.keep_reruns)  # the engine's limit is the configured one (config may have set it)
 
     @default("keep_reruns")
@@ -233,9 +235,15 @@ class StallMagics(Magics):
             from .panel import Panel
 
             live = "off" if args.quiet else "status" if args.no_live else "curves"
-            view = Panel(cell, live=live, on_keep=self._on_keep)
+            view = Panel(cell, live=live, on_keep=self._on_keep, cell_writer=self._cell_writer())
         self.views.append(view)
         return view
+
+    def _cell_writer(self) -> CellWriter:
+        """The shell's one :class:`CellWriter`, made with the first panel (it must exist before any click)."""
+        if self.cell_writer is None:
+            self.cell_writer = CellWriter()
+        return self.cell_writer
 
     def _on_keep(self, cell: CellRuns, run: Run) -> None:
         self.kept = (cell, run)
@@ -414,6 +422,9 @@ class StallMagics(Magics):
             if hasattr(view, "detach"):
                 view.detach()
         self.views.clear()
+        if self.cell_writer is not None:
+            self.cell_writer.close()
+            self.cell_writer = None
 
 
 def _loaded_magics(ipython: Any) -> StallMagics | None:

@@ -29,6 +29,7 @@ from ..render.export import safe_filename
 from ..render.plot import PALETTE, curves, figure_png, gap_state, svg
 from ..render.table import comparison_rows
 from .cell import REPAIR_BUDGET, CellRuns
+from .new_cell import CellWriter
 from .throttle import Throttle
 
 #: Findings shown in full; the rest are listed by title.
@@ -53,6 +54,8 @@ class Panel:
             ETA only) or ``"off"`` (``--quiet``: nothing until the cell ends). Reruns started from the panel
             always stream.
         on_keep: Called as ``on_keep(cell, run)`` when the user keeps a run's fix (``%stall keep`` uses it).
+        cell_writer: Writes the kept cell below the training cell (:class:`~.new_cell.CellWriter`); without one,
+            the kept code is shown to copy.
         display: How to show the root widget (default: ``IPython.display.display``).
         throttle: The redraw policy (default: :class:`Throttle` with its defaults).
     """
@@ -63,6 +66,7 @@ class Panel:
         *,
         live: str = "curves",
         on_keep: Callable[[CellRuns, Run], Any] | None = None,
+        cell_writer: CellWriter | None = None,
         display: Callable[[Any], Any] | None = None,
         throttle: Throttle | None = None,
     ) -> None:
@@ -74,6 +78,7 @@ class Panel:
         self.cell = cell
         self.live_mode = live
         self.on_keep = on_keep
+        self.cell_writer = cell_writer
         self._display = display
         self.throttle = throttle or Throttle()
         self.displayed = False
@@ -461,7 +466,8 @@ class Panel:
         code = self.cell.keep_source(run)
         if self.on_keep is not None:
             self.on_keep(self.cell, run)
-        self.code_box.value = html.keep_html(code)
+        why_not = self.cell_writer.insert_below(code) if self.cell_writer is not None else ""
+        self.code_box.value = html.keep_html(code, why_not_inserted=why_not)
 
     def _restore(self) -> None:
         run = self._picked()

@@ -202,18 +202,33 @@ def remedy_html(remedy: Any) -> str:
     return out
 
 
-def keep_html(code: str) -> str:
-    """The kept cell in a copyable box, with how to put it into a cell (``%stall keep``)."""
+def keep_html(code: str, *, why_not_inserted: str | None = "") -> str:
+    """The kept cell in a copyable box, with how to put it into a cell (``%stall keep``).
+
+    ``why_not_inserted``: ``None`` when the cell was written below the training cell; else why the frontend could
+    not (said before the copy instructions), or ``""`` to say nothing about it.
+    """
     copy = (
         "navigator.clipboard.writeText(this.closest('.stallmagic-keep-box').querySelector('pre').innerText)"
         ".then(() => { this.textContent = 'Copied'; })"
     )
     return (
         f'<div class="stallmagic-keep-box" style="margin-top:6px;{TEXT_STYLE}">'
-        "<div>Your cell with this fix. Run <code>%stall keep</code> in a new cell and it becomes this code, or "
-        f'copy it: <button class="stallmagic-copy" onclick="{esc(copy)}">Copy</button></div>'
+        f"<div>{_keep_head(why_not_inserted)}"
+        f'<button class="stallmagic-copy" onclick="{esc(copy)}">Copy</button></div>'
         '<pre class="stallmagic-code" style="user-select:text;white-space:pre-wrap;padding:6px;'
         f'background:rgba(127,127,127,0.1);border-radius:4px">{esc(code)}</pre></div>'
+    )
+
+
+def _keep_head(why_not_inserted: str | None) -> str:
+    """The line above the kept code: where it went, or how to put it into a cell."""
+    if why_not_inserted is None:
+        return "Your cell with this fix is in a new cell below the training cell. Or copy it: "
+    why = f"This frontend cannot insert the cell: {esc(why_not_inserted)}. " if why_not_inserted else ""
+    return (
+        f"Your cell with this fix. {why}Run <code>%stall keep</code> in a new cell and it becomes this code, "
+        "or copy it: "
     )
 
 

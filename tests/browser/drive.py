@@ -133,9 +133,22 @@ def steps(page, base: str, token: str, notebook: str, hostile: str, shots: Path,
     panel.screenshot(path=str(shots / "panel-after.png"))
     page.screenshot(path=str(shots / "page-after.png"), full_page=True)
 
+    inputs = nb.locator(".jp-Cell .jp-InputArea .cm-content")
+    before = inputs.all_inner_texts()
+    training = next(i for i, t in enumerate(before) if t.startswith("%%diagnose_fit"))
     nb.locator("button.stallmagic-keep").first.click()
     nb.locator(".stallmagic-code").first.wait_for(timeout=30_000)
     out["kept_code"] = nb.locator(".stallmagic-code").first.inner_text()
+    out["keep_box_text"] = nb.locator(".stallmagic-keep-box").first.inner_text()
+    # Keep this fix writes the kept code into a new cell right below the training cell (ipylab)
+    deadline = time.time() + 30
+    out["inserted_cell"] = ""
+    while time.time() < deadline and not out["inserted_cell"]:
+        page.wait_for_timeout(500)
+        texts = inputs.all_inner_texts()
+        if len(texts) == len(before) + 1 and texts[training + 1] != before[training + 1]:
+            out["inserted_cell"] = texts[training + 1]
+    out["cells_after_keep"] = len(inputs.all_inner_texts()) - len(before)
 
     # "%stall keep" in a new cell at the end: the reply's payload turns that cell into the kept code
     nb.locator(".jp-Cell").last.locator(".jp-InputArea").click()
@@ -144,13 +157,13 @@ def steps(page, base: str, token: str, notebook: str, hostile: str, shots: Path,
     page.keyboard.press("Enter")
     page.keyboard.type("%stall keep")
     page.keyboard.press("Shift+Enter")
-    inputs = nb.locator(".jp-Cell .jp-InputArea .cm-content")
     deadline = time.time() + 30
     out["kept_cell"] = ""
     while time.time() < deadline and not out["kept_cell"]:
         page.wait_for_timeout(500)
         texts = inputs.all_inner_texts()
-        out["kept_cell"] = next((t for t in texts if t.startswith("%%diagnose_fit") and "EarlyStopping" in t), "")
+        later = texts[training + 2:]  # past the training cell and the cell Keep this fix wrote
+        out["kept_cell"] = next((t for t in later if t.startswith("%%diagnose_fit") and "EarlyStopping" in t), "")
 
     # "Find a fix" on the picked run: its verdict (a fix, nothing to repair, or no fix) appears in the panel
     nb.locator("button.stallmagic-repair").first.click()

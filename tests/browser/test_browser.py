@@ -163,6 +163,10 @@ def test_panel_in_jupyterlab(lab):
     assert seen["run_rows"] == 2, seen  # Apply & rerun added the second run to the runs table
     assert "failed" not in seen["panel_text"], seen["panel_text"]
     assert "%%diagnose_fit" in seen["kept_code"]
+    # Keep this fix wrote one new cell, right below the training cell, holding the kept code (ipylab)
+    assert seen["cells_after_keep"] == 1, seen
+    assert seen["inserted_cell"].startswith("%%diagnose_fit") and "EarlyStopping" in seen["inserted_cell"], seen
+    assert "in a new cell below the training cell" in seen["keep_box_text"], seen["keep_box_text"]
     assert "EarlyStopping" in seen["kept_cell"], seen["kept_cell"]  # %stall keep put the fix into a cell
     assert seen["live_seen"], seen.get("live_error")
     assert seen["repair_text"] and "failed" not in seen["repair_panel_text"], seen["repair_panel_text"]
