@@ -619,3 +619,25 @@ def test_a_click_queued_during_an_action_is_ignored(ip, digits_model, display, m
     panel.export_button.click()
     panel.export_button.click()  # arrives right after the first action finished: a queued double click
     assert len(calls) == 1
+
+
+def test_stall_rerun_leaves_nothing_in_out_and_runs_have_a_one_line_repr(ip, digits_model, display, capsys):
+    """Issue 13: ``%stall rerun N`` returned the Run, and Out[n] showed its 4,000-character dataclass repr."""
+    display("widgets")
+    run_ok(
+        ip,
+        "%%diagnose_fit -o fast_run\nm = small_model()\nm.compile(optimizer=keras.optimizers.SGD(3.0), "
+        "loss='sparse_categorical_crossentropy', metrics=['accuracy'])\n"
+        "m.fit(x_digits[:400], y_digits[:400], validation_split=0.25, epochs=3, verbose=0)\n",
+    )
+    cell = magics(ip).views[-1].cell
+    kept = ip.user_ns["fast_run"]  # -o VAR still holds the cell's last Run
+    assert kept is cell.runs[0]
+    line = repr(kept)
+    assert "\n" not in line and len(line) < 200 and line.startswith("<Run 'run ") and line.endswith(f", {kept.end}>")
+    assert f"{kept.epochs_done}/{kept.fit.epochs_asked} epochs" in line and "best val_accuracy" in line
+    capsys.readouterr()
+    result = ip.run_cell("%stall rerun 1")
+    assert result.success and result.result is None  # nothing for Out[n]
+    assert len(cell.runs) == 2
+    assert "[stallmagic]" in capsys.readouterr().out
