@@ -17,6 +17,7 @@ from typing import Any
 
 from .._internal import numbers
 from ..record import Run
+from .marks import marks
 from .plot import PALETTE, Curves, GapState, colour_of, curves, drawn, svg
 from .table import cell_text, headers
 
@@ -143,10 +144,13 @@ def gap_line(c: Curves, state: GapState | None, *, legend: bool = True) -> str:
 
 def curves_html(runs: Sequence[Run], *, metric: str | None = None, highlight: Run | None = None) -> str:
     """The final curves of ``runs`` as the panel, its static copy and the exported page show them: the inline SVG
-    of :func:`~.plot.svg` (theme-aware), then one line naming each run's colour (labels escaped) and the line
-    styles. ``""`` when no run has an epoch."""
+    of :func:`~.plot.svg` (theme-aware) with the highlighted run's findings marked on it (:mod:`.marks`), one line
+    naming each run's colour (labels escaped) and the line styles, and the marks numbered in words. ``""`` when
+    no run has an epoch."""
     shown = drawn(runs)
-    picture = svg(shown, metric=metric, highlight=highlight)
+    focus = highlight if highlight in shown else (shown[-1] if shown else None)
+    marked = marks(focus) if focus is not None else []
+    picture = svg(shown, metric=metric, highlight=focus, marks=marked)
     if not picture:
         return ""
     swatches = " ".join(
@@ -155,6 +159,9 @@ def curves_html(runs: Sequence[Run], *, metric: str | None = None, highlight: Ru
         for i, r in enumerate(shown)
     )
     legend = f"{swatches} · " + _MUTED.format("dashed: train · solid: validation")
+    if marked:
+        listed = " · ".join(f"<b>{n}</b> {esc(m.sentence())}" for n, m in enumerate(marked, 1))
+        legend += f'<div class="stallmagic-marks">Marked on {esc(focus.label)}: {listed}</div>'
     return (
         f'<div class="stallmagic-curves">{picture}'
         f'<div class="stallmagic-legend" style="font-size:0.9em;{TEXT_STYLE}">{legend}</div></div>'

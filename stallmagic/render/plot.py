@@ -29,6 +29,7 @@ import numpy as np
 from ..diagnosis.signals import resolve_metric
 from ..diagnosis.trend import end_window, fit_trend, robust_noise
 from ..record import Run
+from .marks import Mark
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -210,6 +211,7 @@ def svg(
     metric: str | None = None,
     current: Run | None = None,
     highlight: Run | None = None,
+    marks: Sequence[Mark] = (),
     width: int = 720,
     height: int = 170,
 ) -> str:
@@ -222,6 +224,8 @@ def svg(
         current: The run being trained: drawn in its colour over the others, which are faded. Default: every
             run in its own colour.
         highlight: The run whose gap is shaded when no run is ``current`` (default: the last run).
+        marks: Epochs to mark in every plot (:mod:`.marks`): a dotted vertical line numbered 1, 2... at the top,
+            its sentence as a tooltip.
         width, height: Size in pixels (default 720 x 170); the picture scales down to a narrower output.
 
     Returns:
@@ -248,6 +252,7 @@ def svg(
             in_colour = c is focus or current is None
             colour = colour_of(i) if in_colour else FADED
             parts += _svg_lines(plot, c, kind, colour, focus=c is focus, marked=in_colour)
+        parts += _svg_marks(plot, marks)
     parts.append("</svg>")
     return "".join(parts)
 
@@ -332,6 +337,22 @@ def _svg_lines(plot: _SvgPlot, c: Curves, kind: str, colour: str, *, focus: bool
         parts.append(
             f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1.6"{dash}>'
             f"<title>{escape(c.label)}: {'validation' if is_val else 'train'}</title></polyline>"
+        )
+    return parts
+
+
+def _svg_marks(plot: _SvgPlot, marks: Sequence[Mark]) -> list[str]:
+    """Each mark as a dotted vertical line through the plot, numbered at its top, its sentence as a tooltip."""
+    parts = []
+    for n, mark in enumerate(marks, 1):
+        if not 1.0 <= mark.epoch <= plot.max_epoch:
+            continue
+        x = plot.x(mark.epoch)
+        parts.append(
+            f'<g class="stallmagic-mark"><title>{escape(mark.sentence())}</title>'
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{plot.top}" y2="{plot.bottom}" stroke="currentColor" '
+            'stroke-opacity="0.55" stroke-dasharray="2 2"/>'
+            f'<text x="{x + 2:.1f}" y="{plot.top + 9}" font-size="9" fill="currentColor">{n}</text></g>'
         )
     return parts
 
