@@ -32,7 +32,7 @@ from typing import Any
 from ..record import Run
 from ..render import html, static
 from ..render.export import safe_filename
-from ..render.plot import PALETTE, curves, gap_state, svg
+from ..render.plot import curves, drawn, gap_state, svg
 from ..render.table import comparison_rows
 from .cell import REPAIR_BUDGET, CellRuns
 from .throttle import Throttle
@@ -332,14 +332,12 @@ class Panel:
         self.title.value = self._title_html()
         if not self.busy:
             self.live.layout.display = "none"
-        plotted = [r for r in runs if r.epochs]
-        if len(plotted) > len(PALETTE):
-            plotted = [plotted[0], *plotted[-(len(PALETTE) - 1) :]]
-        drawn = (tuple((id(r), r.epochs_done, r.end) for r in plotted), id(selected), cell.metric)
-        if plotted and drawn != self._drawn:
+        plotted = drawn(runs)
+        picture = (tuple((id(r), r.epochs_done, r.end) for r in plotted), id(selected), cell.metric)
+        if plotted and picture != self._drawn:
             self.curves.value = html.curves_html(plotted, metric=cell.metric, highlight=selected)
             self.curves.layout.display = ""
-            self._drawn = drawn
+            self._drawn = picture
         if selected is not None:
             self.gap.value = self._gap_html(selected)
             listed = (id(selected), id(selected.report), len(cell.runs))

@@ -258,8 +258,12 @@ def svg(
 
 
 def drawn(runs: Sequence[Run]) -> list[Run]:
-    """The runs a picture draws, in the order of their colours: those with at least one epoch."""
-    return [r for r in runs if r.epochs]
+    """The runs a picture draws, in the order of their colours: those with at least one epoch, and beyond the
+    :data:`PALETTE`'s size the first (the baseline) and the latest ones, so no two runs share a colour."""
+    shown = [r for r in runs if r.epochs]
+    if len(shown) > len(PALETTE):
+        shown = [shown[0], *shown[-(len(PALETTE) - 1) :]]
+    return shown
 
 
 def colour_of(i: int) -> str:
