@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._internal.nested import map_arrays
-from ._internal.numbers import maybe_int
+from ._internal.numbers import maybe_int, num
 from ._internal.text import safe_repr, safe_str
 
 #: How a fit can end. ``running`` only while the fit is in progress.
@@ -339,6 +339,32 @@ class Run:
 
     def __str__(self) -> str:
         return self.summary()
+
+    def __repr__(self) -> str:
+        """One line: label, epochs, the best validation value and how the run ended.
+
+        The dataclass's own repr printed every field (logs, model record, callbacks...): thousands of characters
+        in ``Out[n]``. The best value is the diagnosis's metric when the run was diagnosed (``report.summary``),
+        else the lowest ``val_loss``; the label is quoted with ``repr`` so the line stays one line.
+        """
+        best = self._best_validation()
+        return (
+            f"<Run {safe_repr(self.label)}: {self.epochs_done}/{self.fit.epochs_asked} epochs"
+            f"{', ' + best if best else ''}, {self.end}>"
+        )
+
+    def _best_validation(self) -> str:
+        """``"best val_accuracy 0.913 (epoch 8)"``, or ``""`` when there is no finite validation value."""
+        summary = getattr(self.report, "summary", None)
+        if isinstance(summary, Mapping) and summary.get("best_val") is not None:
+            key, epoch = summary.get("val_key", "validation"), summary.get("best_epoch")
+            where = f" (epoch {epoch})" if epoch is not None else ""
+            return f"best {safe_str(key, limit=40)} {num(summary['best_val'], 4)}{where}"
+        values = [(v, i) for i, v in enumerate(self.logs.get("val_loss", [])) if math.isfinite(v)]
+        if not values:
+            return ""
+        value, i = min(values)
+        return f"best val_loss {num(value, 4)} (epoch {i + 1})"  # counted in this run, as the report's headline
 
     def to_dict(self) -> dict:
         """A JSON-serialisable summary (no arrays, no live objects); :meth:`from_dict` rebuilds the Run."""

@@ -54,7 +54,9 @@ def check_diagnose_fit(nb) -> None:
     html = " ".join(str(m["state"].get("value", "")) for m in state.values() if m["model_name"] == "HTMLModel")
     assert "Why is validation accuracy stuck?" in html
     assert "Overfitting" in html
-    assert any(m["model_name"] == "ImageModel" for m in state.values()), "the curves image is missing"
+    assert "<svg" in html and 'stroke="currentColor"' in html, "the theme-aware curves are missing"
+    twins = [o for o in magic_cell.outputs if "stallmagic-static" in o.get("data", {}).get("text/html", "")]
+    assert len(twins) == 1 and "Overfitting" in twins[0]["data"]["text/html"]  # the static twin, for nbconvert
     compare = next(c for c in nb.cells if c.source.strip() == "%stall compare")
     assert "best val_accuracy" in "".join(o.get("text", "") for o in compare.outputs)
 

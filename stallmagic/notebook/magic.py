@@ -342,7 +342,7 @@ class StallMagics(Magics):
         cell = self._last_cell()
         print(cell.session.compare(metric=cell.metric))
 
-    def _stall_rerun(self, rest: list[str]) -> Run:
+    def _stall_rerun(self, rest: list[str]) -> None:
         if not rest or not rest[0].isdecimal():
             raise UsageError("%stall rerun needs the number of a fix, as listed by %stall report: %stall rerun 1.")
         cell, run = self._find(rest[1] if len(rest) > 1 else None)
@@ -360,7 +360,7 @@ class StallMagics(Magics):
             raise UsageError(str(exc)) from None
         self._refresh_views(cell)
         print(f"[stallmagic] {new.report.headline() if new.report is not None else new.summary()}")
-        return new
+        # Nothing returned: Out[n] would show the Run; the panel, %stall runs and -o VAR give it.
 
     def _stall_keep(self, rest: list[str]) -> None:
         if rest:

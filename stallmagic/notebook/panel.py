@@ -2,9 +2,14 @@
 
 The panel is a display. While a fit runs it is a session listener (epoch-level events only) that redraws one HTML
 widget (status, an inline SVG of the curves and the gap) in place, throttled by :class:`~.throttle.Throttle` so
-the live view costs about 1 % of the fit's wall time even with 50 ms epochs. After the fit it shows the matplotlib
-curves, the findings with their remedies as buttons, and the runs table; their HTML comes from
-:mod:`stallmagic.render.html`, shared with the exported report. Every button calls one method of
+the live view costs about 1 % of the fit's wall time even with 50 ms epochs. After the fit it shows the curves (the
+same theme-aware SVG), the findings with their remedies as buttons, and the runs table; their HTML comes from
+:mod:`stallmagic.render.html`, shared with the exported report.
+
+Right after its widget the panel displays its static twin (:mod:`stallmagic.render.static`): the same diagnosis as
+``text/html`` and ``text/plain``, for frontends without the live widgets (a reloaded notebook, nbconvert, GitHub,
+VS Code), updated in place by its ``display_id`` whenever the panel is redrawn after a fit or an action. A
+stylesheet in the widget hides the twin wherever the widget is live. Every button calls one method of
 :class:`~.cell.CellRuns` (the engine calls live there) through :meth:`Panel._act`, which routes what the action
 prints into the panel's own Output widget and shows errors in the panel, never in the log console.
 
@@ -19,14 +24,15 @@ import functools
 import math
 import time
 import traceback
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..record import Run
-from ..render import html
+from ..render import html, static
 from ..render.export import safe_filename
-from ..render.plot import PALETTE, curves, figure_png, gap_state, svg
+from ..render.plot import curves, drawn, gap_state, svg
 from ..render.table import comparison_rows
 from .cell import REPAIR_BUDGET, CellRuns
 from .new_cell import CellWriter
@@ -36,6 +42,36 @@ from .throttle import Throttle
 MAX_FINDINGS = 6
 #: A click on a button within this many seconds after its own action finished was queued during the action.
 DEBOUNCE_S = 0.5
+
+
+#: The panel widget's text/plain (what a frontend without widgets would print instead of ``VBox(children=...``).
+LIVE_TEXT = "stallmagic panel (live widgets; the static copy below shows the diagnosis)"
+
+
+class LiveView:
+    """The panel's root widget as displayed: its widget view with a short ``text/plain`` instead of the widget's
+    repr, which nbconvert and GitHub would print as ``VBox(children=(HTML(value=...``."""
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        bundle = dict(self.root._repr_mimebundle_(**kwargs) or {})
+        bundle["text/plain"] = LIVE_TEXT
+        return bundle
+
+
+class StaticTwin:
+    """The panel's static copy as a display: ``text/html`` and ``text/plain`` (:mod:`stallmagic.render.static`),
+    shown once under ``display_id`` and updated in place."""
+
+    def __init__(self, uid: str) -> None:
+        self.display_id = f"stallmagic-{uid}"
+        self.html = ""
+        self.text = ""
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        return {"text/html": self.html, "text/plain": self.text}
 
 
 def _close(widgets: Any) -> None:
@@ -56,7 +92,8 @@ class Panel:
         on_keep: Called as ``on_keep(cell, run)`` when the user keeps a run's fix (``%stall keep`` uses it).
         cell_writer: Writes the kept cell below the training cell (:class:`~.new_cell.CellWriter`); without one,
             the kept code is shown to copy.
-        display: How to show the root widget (default: ``IPython.display.display``).
+        display: How to show the widget and the static twin, called as IPython's ``display(obj)`` and
+            ``display(twin, display_id=..., update=...)`` (default: ``IPython.display.display``).
         throttle: The redraw policy (default: :class:`Throttle` with its defaults).
     """
 
@@ -91,16 +128,20 @@ class Panel:
         self.rerun_buttons: dict[tuple[int, str], Any] = {}
         self._done_at: dict[int, float] = {}
         self._picking = False
+        self._finished = False  # finish() ran: the cell is over (a cell without fit says so only then)
+        self.uid = uuid.uuid4().hex[:12]
+        self.twin = StaticTwin(self.uid)
         self._build_views()
         self._build_runs_box()
         self._build_actions()
         self.root = w.VBox(
             [
+                self.css,
                 self.title,
                 self.live,
                 self.message,
                 self.gap,
-                self.image,
+                self.curves,
                 self.findings,
                 self.runs_box,
                 self.code_box,
@@ -115,12 +156,12 @@ class Panel:
     def _build_views(self) -> None:
         """The widgets that only show: title, live status, messages, curves, gap, findings, the log of actions."""
         w = self._w
+        self.css = w.HTML(static.live_css(self.uid), layout=w.Layout(display="none"))  # hides the static twin
         self.title = w.HTML()
         self.live = w.HTML(layout=w.Layout(display="none"))
         self.live.add_class("stallmagic-live")
         self.message = w.HTML()
-        self.image = w.Image(format="png", layout=w.Layout(display="none", max_width="100%", height="auto"))
-        self.image.add_class("stallmagic-curves")
+        self.curves = w.HTML(layout=w.Layout(display="none"))
         self.gap = w.HTML()
         self.findings = w.VBox()
         self.findings.add_class("stallmagic-findings")
@@ -174,21 +215,51 @@ class Panel:
     # ------------------------------------------------------------------ display
 
     def show(self) -> None:
-        """Display the panel (once) where the cell's output is."""
+        """Display the panel (once) where the cell's output is, its static twin right after it."""
         if self.displayed:
             return
         self.displayed = True
-        if self._display is not None:
-            self._display(self.root)
-        else:
-            from IPython.display import display
+        self._update_twin()
+        show = self._show_function()
+        show(LiveView(self.root))
+        show(self.twin, display_id=self.twin.display_id)
 
-            display(self.root)
+    def _show_function(self) -> Callable[..., Any]:
+        if self._display is not None:
+            return self._display
+        from IPython.display import display
+
+        return display
+
+    def _update_twin(self) -> None:
+        """Redraw the static twin from the cell's state; once shown, send it only when it changed."""
+        cell = self.cell
+        runs = [r for r in cell.runs if r.epochs or r.finished]
+        selected = cell.selected if cell.selected in runs else (runs[-1] if runs else None)
+        name = cell.label or (cell.runs[0].label if cell.runs else "")
+        empty = cell.no_fit_line() if not cell.runs and self._finished else None
+        problems = [*cell.problems, *(f"The live view stopped: {e}" for e in cell.session.listener_errors)]
+        page = static.twin_html(
+            runs,
+            uid=self.uid,
+            selected=selected,
+            metric=cell.metric,
+            name=name,
+            notes=problems,
+            metric_note=cell.metric_note(selected) if selected is not None else None,
+            empty_line=empty,
+        )
+        text = static.twin_text(runs, selected=selected, name=name, empty_line=empty)
+        if (page, text) == (self.twin.html, self.twin.text):
+            return
+        self.twin.html, self.twin.text = page, text
+        if self.displayed:
+            self._show_function()(self.twin, display_id=self.twin.display_id, update=True)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        display(self.root)
+        display(LiveView(self.root))
 
     def _title_html(self) -> str:
         return html.title_html(self.cell.label or (self.cell.runs[0].label if self.cell.runs else ""))
@@ -248,10 +319,12 @@ class Panel:
 
     def finish(self) -> None:
         """The cell ended: show its diagnosis, or the one line that says it had no fit."""
+        self._finished = True
         if not self.cell.runs:
             self.title.value = html.no_fit_html(self.cell.no_fit_line())
-            self.root.children = [self.title]
+            self.root.children = [self.css, self.title]
             self.show()
+            self._update_twin()
             return
         self.refresh()
         self.show()
@@ -264,14 +337,12 @@ class Panel:
         self.title.value = self._title_html()
         if not self.busy:
             self.live.layout.display = "none"
-        plotted = [r for r in runs if r.epochs]
-        if len(plotted) > len(PALETTE):
-            plotted = [plotted[0], *plotted[-(len(PALETTE) - 1) :]]
-        drawn = (tuple((id(r), r.epochs_done, r.end) for r in plotted), id(selected), cell.metric)
-        if plotted and drawn != self._drawn:
-            self.image.value = figure_png(plotted, metric=cell.metric, highlight=selected)
-            self.image.layout.display = ""
-            self._drawn = drawn
+        plotted = drawn(runs)
+        picture = (tuple((id(r), r.epochs_done, r.end) for r in plotted), id(selected), cell.metric)
+        if plotted and picture != self._drawn:
+            self.curves.value = html.curves_html(plotted, metric=cell.metric, highlight=selected)
+            self.curves.layout.display = ""
+            self._drawn = picture
         if selected is not None:
             self.gap.value = self._gap_html(selected)
             listed = (id(selected), id(selected.report), len(cell.runs))
@@ -295,6 +366,7 @@ class Panel:
                 "Interrupt the kernel to stop; finished reruns are kept."
             )
         self._set_enabled(not self.busy and not self.detached)
+        self._update_twin()
 
     def _gap_html(self, run: Run) -> str:
         c = curves(run, metric=self.cell.metric)

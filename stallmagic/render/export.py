@@ -1,4 +1,4 @@
-"""Reports a person can keep: a self-contained HTML page (plots embedded), JSON, and markdown (plots embedded too).
+"""Reports a person can keep: a self-contained HTML page (curves as inline SVG), JSON, and markdown (a PNG embedded).
 
 The page is built from the same HTML fragments as the notebook panel (:mod:`.html`), and every table comes from one
 comparison (:mod:`.table`), so the panel and the files cannot drift apart. Every string that can come from the
@@ -24,7 +24,7 @@ from typing import Any
 
 from .._internal.text import safe_repr, safe_str
 from ..record import Run, Session, jsonable
-from .html import esc, report_html, runs_table_html
+from .html import curves_html, esc, report_html, runs_table_html
 from .plot import figure_png
 from .table import cell_text, comparison_rows, headers
 
@@ -92,7 +92,8 @@ def html_document(
     kept: str | None = None,
     extra: str | None = None,
 ) -> str:
-    """A self-contained HTML page: the curves as an embedded PNG, the runs table, each run's diagnosis.
+    """A self-contained HTML page: the curves as inline SVG (the panel's, in the page's text colour), the runs
+    table, each run's diagnosis.
 
     Args:
         session: The runs (a Session, or a list of Runs).
@@ -121,8 +122,7 @@ def html_document(
         f"<p>Generated {esc(_dt.datetime.now().isoformat(timespec='seconds'))} by stallmagic {esc(__version__)}.</p>",
     ]
     if runs:
-        data = base64.b64encode(figure_png(runs, metric=metric)).decode("ascii")
-        parts.append(f'<img alt="training curves" src="data:image/png;base64,{data}" style="max-width:100%">')
+        parts.append(curves_html(runs, metric=metric))
         parts.append("<h2>Runs</h2>")
         parts.append(runs_table_html(comparison_rows(session, metric=metric)))
     for run in runs:

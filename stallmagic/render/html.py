@@ -17,7 +17,8 @@ from typing import Any
 
 from .._internal import numbers
 from ..record import Run
-from .plot import PALETTE, Curves, GapState, curves
+from .marks import marks
+from .plot import PALETTE, Curves, GapState, colour_of, curves, drawn, svg
 from .table import cell_text, headers
 
 #: Readable text inside widgets (ipywidgets sets a 28 px line height for aligning with inputs) and long words wrapped.
@@ -139,6 +140,32 @@ def gap_line(c: Curves, state: GapState | None, *, legend: bool = True) -> str:
     if legend:
         parts.append(_MUTED.format("dashed: train · solid: validation"))
     return f'<div class="stallmagic-gap" style="{TEXT_STYLE}">{" · ".join(parts)}</div>' if parts else ""
+
+
+def curves_html(runs: Sequence[Run], *, metric: str | None = None, highlight: Run | None = None) -> str:
+    """The final curves of ``runs`` as the panel, its static copy and the exported page show them: the inline SVG
+    of :func:`~.plot.svg` (theme-aware) with the highlighted run's findings marked on it (:mod:`.marks`), one line
+    naming each run's colour (labels escaped) and the line styles, and the marks numbered in words. ``""`` when
+    no run has an epoch."""
+    shown = drawn(runs)
+    focus = highlight if highlight in shown else (shown[-1] if shown else None)
+    marked = marks(focus) if focus is not None else []
+    picture = svg(shown, metric=metric, highlight=focus, marks=marked)
+    if not picture:
+        return ""
+    swatches = " ".join(
+        f'<span style="white-space:nowrap"><span style="display:inline-block;width:14px;height:3px;'
+        f'vertical-align:middle;background:{colour_of(i)}"></span> {esc(r.label)}</span>'
+        for i, r in enumerate(shown)
+    )
+    legend = f"{swatches} · " + _MUTED.format("dashed: train · solid: validation")
+    if marked:
+        listed = " · ".join(f"<b>{n}</b> {esc(m.sentence())}" for n, m in enumerate(marked, 1))
+        legend += f'<div class="stallmagic-marks">Marked on {esc(focus.label)}: {listed}</div>'
+    return (
+        f'<div class="stallmagic-curves">{picture}'
+        f'<div class="stallmagic-legend" style="font-size:0.9em;{TEXT_STYLE}">{legend}</div></div>'
+    )
 
 
 # ---------------------------------------------------------------------------------------------------- remedies

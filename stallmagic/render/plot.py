@@ -5,7 +5,10 @@ Two renderers share one set of series (:func:`curves`):
 * :func:`figure` draws a matplotlib ``Figure`` (what the finished panel shows and the HTML report embeds). It costs
   tens of milliseconds, too much to redraw every epoch of a short fit.
 * :func:`svg` writes the same three plots as a small inline SVG string in well under a millisecond, so the live
-  view can follow a fit of 50 ms epochs and stay within its time budget.
+  view can follow a fit of 50 ms epochs and stay within its time budget. It is also the final picture of the
+  panel, of its static copy and of the exported HTML page: its frames and labels are drawn in ``currentColor``, so
+  they follow the page's text colour (JupyterLab's dark theme included), where a PNG would stay an opaque white
+  image. Matplotlib stays for PNG files (the markdown report).
 
 Every label that comes from the user (run labels, metric names) is escaped for the target: XML escaping in the
 SVG, and matplotlib's mathtext and legend conventions in the figure. Matplotlib is imported only when a figure is
@@ -26,6 +29,7 @@ import numpy as np
 from ..diagnosis.signals import resolve_metric
 from ..diagnosis.trend import end_window, fit_trend, robust_noise
 from ..record import Run
+from .marks import Mark
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -206,32 +210,39 @@ def svg(
     *,
     metric: str | None = None,
     current: Run | None = None,
+    highlight: Run | None = None,
+    marks: Sequence[Mark] = (),
     width: int = 720,
     height: int = 170,
 ) -> str:
     """An inline SVG of the runs' curves (cheap enough to redraw every epoch of a live fit).
 
     Args:
-        runs: Runs to draw; their colours follow :data:`PALETTE` in this order.
+        runs: Runs to draw (those without an epoch are left out); their colours follow :data:`PALETTE` in the
+            order of the runs drawn (:func:`drawn`).
         metric: The metric read as "accuracy" (default: resolved per run).
         current: The run being trained: drawn in its colour over the others, which are faded. Default: every
             run in its own colour.
-        width, height: Size in pixels (default 720 x 170).
+        highlight: The run whose gap is shaded when no run is ``current`` (default: the last run).
+        marks: Epochs to mark in every plot (:mod:`.marks`): a dotted vertical line numbered 1, 2... at the top,
+            its sentence as a tooltip.
+        width, height: Size in pixels (default 720 x 170); the picture scales down to a narrower output.
 
     Returns:
         An ``<svg>`` element as a string; every label in it is XML-escaped.
     """
-    runs = [r for r in runs if r.epochs]
+    runs = drawn(runs)
     if not runs:
         return ""
     all_curves = [curves(r, metric=metric) for r in runs]
-    focus = all_curves[runs.index(current)] if current in runs else all_curves[-1]
+    focus_run = current if current in runs else highlight if highlight in runs else runs[-1]
+    focus = all_curves[runs.index(focus_run)]
     panels = _panels(focus)
     pw = (width - _GAP_PX * (len(panels) - 1)) / len(panels)
     max_epoch = max(float(c.epochs[-1]) for c in all_curves if len(c.epochs))
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        'class="stallmagic-svg" style="font:10px sans-serif">'
+        f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        'class="stallmagic-svg" style="font:10px sans-serif;max-width:100%;height:auto">'
     ]
     for p, (kind, title) in enumerate(panels):
         x0 = p * (pw + _GAP_PX)
@@ -239,10 +250,25 @@ def svg(
         parts += _svg_frame(plot, kind, title, height)
         for i, c in enumerate(all_curves):
             in_colour = c is focus or current is None
-            colour = PALETTE[i % len(PALETTE)] if in_colour else FADED
+            colour = colour_of(i) if in_colour else FADED
             parts += _svg_lines(plot, c, kind, colour, focus=c is focus, marked=in_colour)
+        parts += _svg_marks(plot, marks)
     parts.append("</svg>")
     return "".join(parts)
+
+
+def drawn(runs: Sequence[Run]) -> list[Run]:
+    """The runs a picture draws, in the order of their colours: those with at least one epoch, and beyond the
+    :data:`PALETTE`'s size the first (the baseline) and the latest ones, so no two runs share a colour."""
+    shown = [r for r in runs if r.epochs]
+    if len(shown) > len(PALETTE):
+        shown = [shown[0], *shown[-(len(PALETTE) - 1) :]]
+    return shown
+
+
+def colour_of(i: int) -> str:
+    """The colour of the ``i``-th run drawn (:data:`PALETTE`, repeated)."""
+    return PALETTE[i % len(PALETTE)]
 
 
 def _svg_plot(
@@ -267,21 +293,26 @@ def _svg_plot(
 
 
 def _svg_frame(plot: _SvgPlot, kind: str, title: str, height: int) -> list[str]:
-    """A plot's border, its (escaped) title, the y range and epoch range at the corners, the gap's zero line."""
+    """A plot's border, its (escaped) title, the y range and epoch range at the corners, the gap's zero line; all in
+    the page's text colour (``currentColor``), the secondary parts at a lower opacity, so a dark theme reads them."""
     left, right, top, bottom = plot.left, plot.right, plot.top, plot.bottom
     hi_label, lo_label = (10**plot.hi, 10**plot.lo) if plot.log else (plot.hi, plot.lo)
+    muted = 'fill="currentColor" fill-opacity="0.7"'
     parts = [
         f'<rect x="{left:.1f}" y="{top}" width="{right - left:.1f}" height="{bottom - top}" '
-        'fill="none" stroke="#ccc"/>',
+        'fill="none" stroke="currentColor" stroke-opacity="0.3"/>',
         f'<text x="{left:.1f}" y="12" fill="currentColor">{escape(title)}</text>',
-        f'<text x="{left - 3:.1f}" y="{top + 8}" text-anchor="end" fill="#888">{hi_label:.3g}</text>',
-        f'<text x="{left - 3:.1f}" y="{bottom}" text-anchor="end" fill="#888">{lo_label:.3g}</text>',
-        f'<text x="{right:.1f}" y="{height - 4}" text-anchor="end" fill="#888">{plot.max_epoch:.0f}</text>',
-        f'<text x="{left:.1f}" y="{height - 4}" fill="#888">epoch 1</text>',
+        f'<text x="{left - 3:.1f}" y="{top + 8}" text-anchor="end" {muted}>{hi_label:.3g}</text>',
+        f'<text x="{left - 3:.1f}" y="{bottom}" text-anchor="end" {muted}>{lo_label:.3g}</text>',
+        f'<text x="{right:.1f}" y="{height - 4}" text-anchor="end" {muted}>{plot.max_epoch:.0f}</text>',
+        f'<text x="{left:.1f}" y="{height - 4}" {muted}>epoch 1</text>',
     ]
     if kind == "gap" and plot.shows_zero:
         y0 = plot.y(0.0)
-        parts.append(f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{y0:.1f}" y2="{y0:.1f}" stroke="#999"/>')
+        parts.append(
+            f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{y0:.1f}" y2="{y0:.1f}" stroke="currentColor" '
+            'stroke-opacity="0.5"/>'
+        )
     return parts
 
 
@@ -310,6 +341,22 @@ def _svg_lines(plot: _SvgPlot, c: Curves, kind: str, colour: str, *, focus: bool
         parts.append(
             f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1.6"{dash}>'
             f"<title>{escape(c.label)}: {'validation' if is_val else 'train'}</title></polyline>"
+        )
+    return parts
+
+
+def _svg_marks(plot: _SvgPlot, marks: Sequence[Mark]) -> list[str]:
+    """Each mark as a dotted vertical line through the plot, numbered at its top, its sentence as a tooltip."""
+    parts = []
+    for n, mark in enumerate(marks, 1):
+        if not 1.0 <= mark.epoch <= plot.max_epoch:
+            continue
+        x = plot.x(mark.epoch)
+        parts.append(
+            f'<g class="stallmagic-mark"><title>{escape(mark.sentence())}</title>'
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{plot.top}" y2="{plot.bottom}" stroke="currentColor" '
+            'stroke-opacity="0.55" stroke-dasharray="2 2"/>'
+            f'<text x="{x + 2:.1f}" y="{plot.top + 9}" font-size="9" fill="currentColor">{n}</text></g>'
         )
     return parts
 
@@ -350,7 +397,7 @@ def figure(
     """
     from matplotlib.figure import Figure
 
-    runs = [r for r in runs if r.epochs]
+    runs = drawn(runs)
     fig = Figure(figsize=(width, height))
     if not runs:
         ax = fig.subplots()
@@ -387,7 +434,7 @@ def _draw_plot(ax: Any, kind: str, title: str, all_curves: list[Curves], focus: 
     if kind == "gap":
         ax.axhline(0.0, color="#999", linewidth=0.8)
     for i, c in enumerate(all_curves):
-        colour = PALETTE[i % len(PALETTE)]
+        colour = colour_of(i)
         for v, is_val in _series_for(c, kind):
             x, y = _finite_xy(c.epochs, v)
             if not len(x):
@@ -407,7 +454,7 @@ def _legend(all_curves: list[Curves]) -> list:
     from matplotlib.lines import Line2D
 
     handles = [
-        Line2D([], [], color=PALETTE[i % len(PALETTE)], label=mpl_text(_shorten(c.label)))
+        Line2D([], [], color=colour_of(i), label=mpl_text(_shorten(c.label)))
         for i, c in enumerate(all_curves)
     ]
     handles += [

@@ -123,6 +123,12 @@ class SweepResult:
             "best_score": self.best_score,
         }
 
+    def __repr__(self) -> str:
+        """One line (``%stall sweep`` returns the result: the dataclass's repr printed every row and run)."""
+        score = "?" if self.best_score is None else f"{self.best_score:.4g}"
+        best = f", best {safe_repr(self.best_params)} {score}" if self.best_params else ""
+        return f"<SweepResult: {len(self.rows)}/{self.total} configuration(s) on {self.metric}{best}>"
+
     def __str__(self) -> str:
         head = (
             f"Sweep of {self.total} configuration(s) on {self.metric}"

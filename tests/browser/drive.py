@@ -4,10 +4,12 @@ Run by ``test_browser.py`` in its own process (Playwright's sync API wants its o
 
     python drive.py BASE_URL TOKEN NOTEBOOK HOSTILE_NOTEBOOK ARTIFACTS_DIR
 
-It opens NOTEBOOK, runs every cell, waits for the panel, checks the curves image and the findings, screenshots the
-panel, clicks the first **Apply & rerun**, waits for the second run in the runs table and screenshots again. Then it
-opens HOSTILE_NOTEBOOK (hostile label, log key and exception message) and checks nothing in it ran as HTML. It
-prints one JSON object with what it saw; the test asserts on it.
+It opens NOTEBOOK, runs every cell, waits for the panel, checks the curves (inline SVG) and the findings, and that
+the panel's static twin stays hidden while the widget is live, screenshots the panel, clicks the first
+**Apply & rerun**, waits for the second run in the runs table and screenshots again. It saves the notebook, shuts its
+kernel down and reloads the page: the static twin must then show the findings, the curves and both runs, and the
+widget's "model not found" must give way to it. Then it opens HOSTILE_NOTEBOOK (hostile label, log key and exception
+message) and checks nothing in it ran as HTML. It prints one JSON object with what it saw; the test asserts on it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
@@ -104,9 +107,11 @@ def steps(page, base: str, token: str, notebook: str, hostile: str, shots: Path,
         out["live_error"] = str(exc)[:300]
     nb.locator(".stallmagic-finding").first.wait_for(timeout=180_000)
     out["seconds_to_findings"] = round(time.time() - start, 1)
-    image = nb.locator("img.stallmagic-curves").first
-    image.wait_for()
-    out["curves_natural_width"] = image.evaluate("img => img.complete ? img.naturalWidth : 0")
+    curves = nb.locator(".stallmagic-panel .stallmagic-curves svg").first
+    curves.wait_for()
+    out["curves_width"] = curves.bounding_box()["width"]
+    out["twins_visible_live"] = sum(t.is_visible() for t in nb.locator(".stallmagic-static").all())
+    out["twins_in_page_live"] = nb.locator(".stallmagic-static").count()
     out["findings_text"] = nb.locator(".stallmagic-findings").first.inner_text()
     out["rerun_buttons"] = nb.locator("button.stallmagic-rerun").count()
     panel.scroll_into_view_if_needed()
@@ -122,12 +127,12 @@ def steps(page, base: str, token: str, notebook: str, hostile: str, shots: Path,
     except Exception as exc:
         out["rerun_live_seen"] = False
         out["rerun_live_error"] = str(exc)[:300]
-    rows = nb.locator("table.stallmagic-runs tr.stallmagic-run-row")
+    rows = nb.locator(".stallmagic-panel table.stallmagic-runs tr.stallmagic-run-row")  # not the hidden twin's
     deadline = time.time() + 180
     while rows.count() < 2 and time.time() < deadline:
         page.wait_for_timeout(500)
     out["run_rows"] = rows.count()
-    out["runs_table"] = nb.locator("table.stallmagic-runs").first.inner_text() if rows.count() else ""
+    out["runs_table"] = nb.locator(".stallmagic-panel table.stallmagic-runs").first.inner_text() if rows.count() else ""
     out["panel_text"] = panel.inner_text()
     page.wait_for_timeout(1000)  # let the redrawn image arrive
     panel.screenshot(path=str(shots / "panel-after.png"))
@@ -171,6 +176,8 @@ def steps(page, base: str, token: str, notebook: str, hostile: str, shots: Path,
     out["repair_text"] = nb.locator(".stallmagic-repair-result").first.inner_text()
     out["repair_panel_text"] = panel.inner_text()
 
+    reload_without_kernel(page, base, token, notebook, shots, out)
+
     nb = open_notebook(page, base, token, hostile)
     run_all(page, nb)
     # the visible status: the hidden live line may carry the same words when its last redraw came after the error
@@ -180,6 +187,34 @@ def steps(page, base: str, token: str, notebook: str, hostile: str, shots: Path,
     out["hostile_img_elements"] = page.locator("img[src='x']").count()
     out["hostile_panel_text"] = nb.locator(".stallmagic-panel").first.inner_text()
     nb.locator(".stallmagic-panel").first.screenshot(path=str(shots / "panel-hostile.png"))
+
+
+def reload_without_kernel(page, base: str, token: str, notebook: str, shots: Path, out: dict) -> None:
+    """Save the notebook, shut its kernel down, reload the page: what a user finds the next day."""
+    nb = page.locator(VISIBLE)
+    nb.locator(".jp-Cell").first.click()
+    page.keyboard.press("Control+s")
+    page.locator(".lm-TabBar-tab.jp-mod-dirty").first.wait_for(state="detached", timeout=30_000)  # saved
+    with urllib.request.urlopen(f"{base}/api/kernels?token={token}") as response:
+        kernels = json.load(response)
+    for kernel in kernels:
+        request = urllib.request.Request(f"{base}/api/kernels/{kernel['id']}?token={token}", method="DELETE")
+        urllib.request.urlopen(request).close()
+    page.goto(f"{base}/lab/tree/{notebook}?token={token}", wait_until="domcontentloaded")
+    nb = page.locator(VISIBLE)
+    twin = nb.locator(".stallmagic-static").first
+    twin.wait_for(state="visible", timeout=90_000)
+    page.wait_for_timeout(3000)  # the widget renderer gives up ("model not found") once the manager is restored
+    out["reloaded_twin_text"] = twin.inner_text()
+    out["reloaded_twin_svgs"] = twin.locator("svg polyline").count()
+    out["reloaded_run_rows"] = twin.locator("tr.stallmagic-run-row").count()
+    out["reloaded_widget_errors_visible"] = sum(
+        e.is_visible() for e in nb.get_by_text("Error displaying widget").all()
+    )
+    twin.scroll_into_view_if_needed()
+    twin.screenshot(path=str(shots / "panel-reloaded.png"))
+    twin.locator("details summary", has_text="Findings of run 1").first.click()  # the baseline's, one click away
+    out["reloaded_baseline_findings"] = twin.locator("details").first.inner_text()
 
 
 if __name__ == "__main__":

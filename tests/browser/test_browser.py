@@ -156,7 +156,8 @@ def test_panel_in_jupyterlab(lab):
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
     (ARTIFACTS / "browser.json").write_text(json.dumps(seen, indent=1))
 
-    assert seen["curves_natural_width"] > 300, seen  # the matplotlib curves rendered
+    assert seen["curves_width"] > 300, seen  # the curves' inline SVG rendered
+    assert seen["twins_in_page_live"] >= 1 and seen["twins_visible_live"] == 0, seen  # the live widget hides its twin
     assert "Why is validation accuracy stuck?" in seen["findings_text"]
     assert "Overfitting" in seen["findings_text"]
     assert seen["rerun_buttons"] >= 1
@@ -170,9 +171,15 @@ def test_panel_in_jupyterlab(lab):
     assert "EarlyStopping" in seen["kept_cell"], seen["kept_cell"]  # %stall keep put the fix into a cell
     assert seen["live_seen"], seen.get("live_error")
     assert seen["repair_text"] and "failed" not in seen["repair_panel_text"], seen["repair_panel_text"]
+    # saved, kernel shut down, page reloaded: the static twin holds the diagnosis, the widget's error gives way
+    assert "Why is validation accuracy stuck?" in seen["reloaded_twin_text"], seen
+    assert "Early stopping" in seen["reloaded_twin_text"] and seen["reloaded_twin_svgs"] >= 2, seen
+    assert "Overfitting" in seen["reloaded_baseline_findings"], seen
+    assert seen["reloaded_run_rows"] >= 2, seen  # updated in place after the clicks' reruns
+    assert seen["reloaded_widget_errors_visible"] == 0, seen
 
     assert seen["dialogs"] == []  # no alert(1) ran
     assert seen["hostile_img_elements"] == 0
     assert XSS in seen["hostile_panel_text"]  # shown as text
-    for name in ("panel-before.png", "panel-after.png"):
+    for name in ("panel-before.png", "panel-after.png", "panel-reloaded.png"):
         assert (ARTIFACTS / name).stat().st_size > 10_000

@@ -8,6 +8,7 @@ with ``button.click()``, exactly the call the frontend's click message ends in.
 
 from __future__ import annotations
 
+import html
 import json
 import sys
 
@@ -190,7 +191,7 @@ def test_no_fit_cell_says_so_in_one_line(ip, display, capsys):
     display("widgets")
     run_ok(ip, "%%diagnose_fit\nanswer = 6 * 7\n")
     panel = magics(ip).views[-1]
-    assert len(panel.root.children) == 1
+    assert panel.root.children == (panel.css, panel.title)  # the css hides the static twin where this is live
     assert "called no Keras fit" in panel.title.value
 
 
@@ -454,7 +455,7 @@ def imbalance(ip):
         )
         panel = m.views[-1]
         cell = m.cells[-1]
-        before = {"runs": len(cell.runs), "html": widget_text(panel.root), "image": bytes(panel.image.value)}
+        before = {"runs": len(cell.runs), "html": widget_text(panel.root), "curves": panel.curves.value}
         button = panel.rerun_buttons.get((0, "class_weight"))
         assert button is not None, f"no Apply & rerun button for class_weight: {sorted(panel.rerun_buttons)}"
         assert button.description == "Apply & rerun" and not button.disabled
@@ -467,7 +468,7 @@ def imbalance(ip):
 def test_panel_shows_findings_and_curves(imbalance):
     panel, before = imbalance["panel"], imbalance["before"]
     assert before["runs"] == 1
-    assert before["image"].startswith(b"\x89PNG")
+    assert before["curves"].count("<polyline") >= 4 and 'fill="currentColor"' in before["curves"]
     assert "Class imbalance" in before["html"]
     assert "confidence" in before["html"] and "Evidence" in before["html"]
     assert panel.displayed and "stallmagic-panel" in panel.root._dom_classes
@@ -486,7 +487,7 @@ def test_apply_and_rerun_adds_a_second_run_and_the_runs_table(imbalance):
     assert table.count('class="stallmagic-run-row"') == 2
     assert "Balanced class weights" in table or rerun.remedy.title in table
     assert panel.runs_box.layout.display == ""
-    assert bytes(panel.image.value).startswith(b"\x89PNG")
+    assert panel.curves.value != imbalance["before"]["curves"] and html.escape(rerun.label) in panel.curves.value
     assert all(not b.disabled for b in (panel.sweep_button, panel.export_button))
 
 
@@ -533,6 +534,8 @@ def test_user_strings_are_escaped_in_the_panel_and_the_export(ip, imbalance, tmp
     html = widget_html(panel.root)
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<img" not in html
+    twin = panel.twin._repr_mimebundle_()["text/html"]  # the static twin too
+    assert "<img" not in twin and "&lt;img src=x onerror=alert(1)&gt;" in twin
     path = tmp_path / "escaped.html"
     cell.export(path)
     page = path.read_text()
@@ -619,3 +622,27 @@ def test_a_click_queued_during_an_action_is_ignored(ip, digits_model, display, m
     panel.export_button.click()
     panel.export_button.click()  # arrives right after the first action finished: a queued double click
     assert len(calls) == 1
+
+
+def test_stall_rerun_leaves_nothing_in_out_and_runs_have_a_one_line_repr(ip, digits_model, display, capsys):
+    """Issue 13: ``%stall rerun N`` returned the Run, and Out[n] showed its 4,000-character dataclass repr."""
+    display("widgets")
+    run_ok(
+        ip,
+        "%%diagnose_fit -o fast_run\nm = small_model()\nm.compile(optimizer=keras.optimizers.SGD(3.0), "
+        "loss='sparse_categorical_crossentropy', metrics=['accuracy'])\n"
+        "m.fit(x_digits[:400], y_digits[:400], validation_split=0.25, epochs=3, verbose=0)\n",
+    )
+    panel = magics(ip).views[-1]
+    cell = panel.cell
+    kept = ip.user_ns["fast_run"]  # -o VAR still holds the cell's last Run
+    assert kept is cell.runs[0]
+    line = repr(kept)
+    assert "\n" not in line and len(line) < 200 and line.startswith("<Run 'run ") and line.endswith(f", {kept.end}>")
+    assert f"{kept.epochs_done}/{kept.fit.epochs_asked} epochs" in line and "best val_accuracy" in line
+    capsys.readouterr()
+    result = ip.run_cell("%stall rerun 1")
+    assert result.success and result.result is None  # nothing for Out[n]
+    assert len(cell.runs) == 2
+    assert "[stallmagic]" in capsys.readouterr().out
+    assert html.escape(cell.runs[1].label) in panel.twin.html  # the static twin was redrawn after the rerun

@@ -47,7 +47,9 @@ def test_html_is_self_contained_and_escapes_every_user_string(session, tmp_path)
     page = written[0].read_text()
     assert "<img src=x" not in page
     assert page.count("&lt;img src=x onerror=alert(1)&gt;") >= 5
-    assert re.search(r'<img alt="training curves" src="data:image/png;base64,[A-Za-z0-9+/=]{1000,}"', page)
+    curves = re.search(r'<div class="stallmagic-curves"><svg .*?</svg>', page, re.S)  # inline, theme-aware
+    assert curves and curves.group(0).count("<polyline") >= 4 and 'stroke="currentColor"' in curves.group(0)
+    assert "data:image/png" not in page
     assert "http://" not in page and "https://" not in page  # nothing to fetch: the page stands alone
     assert "<script" not in page
 

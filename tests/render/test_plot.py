@@ -42,3 +42,14 @@ def test_figure_draws_hostile_labels_literally():
     png = plot.figure_png(runs)
     assert png.startswith(b"\x89PNG")
     assert plot.mpl_text("_x") != "_x" and plot.mpl_text("$a$") == "\\$a\\$"
+
+
+def test_beyond_the_palette_the_baseline_and_the_latest_runs_are_drawn_each_in_its_own_colour():
+    from stallmagic.render.html import curves_html
+
+    runs = [make_run(label=f"run {i}", n=3) for i in range(10)]
+    shown = plot.drawn(runs)
+    assert [r.label for r in shown] == ["run 0", *(f"run {i}" for i in range(3, 10))]
+    page = curves_html(runs)  # the panel's final picture, its static twin's and the exported page's
+    assert "run 1<" not in page and "run 2<" not in page and "run 9<" in page
+    assert len({plot.colour_of(i) for i in range(len(shown))}) == len(shown) == len(plot.PALETTE)
