@@ -106,7 +106,12 @@ class LossRecord:
 
 @dataclass
 class ModelRecord:
-    """The model at the start of the fit: its layers, size, output, loss and optimizer."""
+    """The model at the start of the fit: its layers, size, output, loss and optimizer.
+
+    A model with several outputs is judged on one: the first of ``output_names`` (Keras's own order, which sorts a
+    dict's keys), whose activation, width and loss these fields hold; targets and predictions given as a dict are
+    read under that name (:func:`stallmagic._internal.nested.judged_output`), never by position.
+    """
 
     name: str
     class_name: str
@@ -118,6 +123,7 @@ class ModelRecord:
     output_shape: list | None = None
     output_activation: str | None = None
     output_units: int | None = None
+    output_names: list[str] = field(default_factory=list)  # Keras's order; the first one is judged
     loss: LossRecord = field(default_factory=LossRecord)
     optimizer: dict = field(default_factory=dict)  # {"class_name": ..., "config": {...}}
     metrics: list[str] = field(default_factory=list)
@@ -254,6 +260,12 @@ class Run:
     @property
     def finished(self) -> bool:
         return self.end != "running"
+
+    @property
+    def judged_output(self) -> str | None:
+        """The name of the output a model with several is judged on (see :class:`ModelRecord`); ``None`` for one."""
+        names = self.model.output_names if self.model is not None else []
+        return names[0] if len(names) > 1 else None
 
     def metric_names(self) -> list[str]:
         """Training metric names (without ``val_``), in the order Keras logged them."""

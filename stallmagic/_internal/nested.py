@@ -48,3 +48,31 @@ def flatten(data: Any) -> list:
     if is_structure(data):
         return [v for vs in data for v in flatten(vs)]
     return [data]
+
+
+def several_outputs(y: Any) -> bool:
+    """Whether ``y`` holds the targets of several outputs (a dict, list or tuple of arrays), not one output's
+    targets (an array, or a list of plain values)."""
+    if not is_structure(y) or not y:
+        return False
+    first = next(iter(y.values())) if isinstance(y, Mapping) else y[0]
+    return hasattr(first, "shape")
+
+
+def judged_output(data: Any, name: str | None = None) -> Any:
+    """The part of a per-output structure (targets, predictions, losses) that belongs to the judged output: under
+    ``name`` in a dict (the first value when the dict has no such key), the first item of a list or tuple, and
+    ``data`` itself when it is one output.
+
+    Why by name: Keras orders a model's outputs by sorted key, a model called on inputs returns its dict in the order
+    it was built, and users write their targets and losses in their own order; only the name is the same in all.
+    Call it on a structure known to hold one entry per output (a list of plain labels is one output, not many).
+    """
+    if isinstance(data, Mapping):
+        if name is not None and name in data:
+            return data[name]
+        return next(iter(data.values()), None)
+    if isinstance(data, (list, tuple)) and not hasattr(data, "shape"):
+        return data[0] if data else None
+    return data
+

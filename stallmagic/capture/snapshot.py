@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._internal.layers import is_nested_model
-from .._internal.nested import flatten
+from .._internal.nested import flatten, judged_output
 from ..record import DataRefs, FitRecord, LayerRecord, LossRecord, ModelRecord, jsonable
 from .activations import layer_activation, output_activation, shape_list
 
@@ -24,6 +24,7 @@ from .activations import layer_activation, output_activation, shape_list
 def snapshot_model(model: Any) -> ModelRecord:
     """Record ``model`` as it stands (call after Keras built it, at the start of the fit)."""
     act, units = output_activation(model)
+    names = _output_names(model)
     return ModelRecord(
         name=model.name,
         class_name=type(model).__name__,
@@ -35,7 +36,8 @@ def snapshot_model(model: Any) -> ModelRecord:
         output_shape=_first_shape(model, "outputs"),
         output_activation=act,
         output_units=units,
-        loss=snapshot_loss(getattr(model, "loss", None)),
+        output_names=names,
+        loss=snapshot_loss(getattr(model, "loss", None), names[0] if names else None),
         optimizer=_optimizer_record(getattr(model, "optimizer", None)),
         metrics=_metric_names(model),
         backend=_backend(),
@@ -76,15 +78,18 @@ def snapshot_layers(model: Any, prefix: str = "") -> list[LayerRecord]:
     return records
 
 
-def snapshot_loss(loss: Any) -> LossRecord:
-    """Name and ``from_logits`` of a compiled loss given as a string, a ``Loss`` object or a function."""
+def snapshot_loss(loss: Any, output: str | None = None) -> LossRecord:
+    """Name and ``from_logits`` of a compiled loss given as a string, a ``Loss`` object or a function; for one loss
+    per output, the judged ``output``'s (see :class:`~stallmagic.record.ModelRecord`), with every output's name in
+    ``config["per_output"]``."""
     if loss is None:
         return LossRecord()
     if isinstance(loss, str):
         return LossRecord(name=loss, from_logits=False, config={})
     if isinstance(loss, (Mapping, list, tuple)):
         items = list(loss.values()) if isinstance(loss, Mapping) else list(loss)
-        first = snapshot_loss(items[0]) if items else LossRecord()
+        judged = judged_output(loss, output)
+        first = snapshot_loss(judged) if judged is not None else LossRecord()
         first.config = {"per_output": [snapshot_loss(i).name for i in items]}
         return first
     get_config = getattr(loss, "get_config", None)
@@ -95,6 +100,15 @@ def snapshot_loss(loss: Any) -> LossRecord:
         return LossRecord(name=_snake(name), from_logits=config.get("from_logits"), config=config)
     name = getattr(loss, "__name__", None) or type(loss).__name__
     return LossRecord(name=_snake(name), from_logits=None, config={})
+
+
+def _output_names(model: Any) -> list[str]:
+    """The model's output names in Keras's order (``[]`` where the model does not say)."""
+    try:
+        names = model.output_names
+    except Exception:  # a subclassed model before it was called
+        return []
+    return [str(n) for n in names] if isinstance(names, (list, tuple)) else []
 
 
 def _snake(name: str) -> str:

@@ -6,7 +6,8 @@ fixed batch at the starting and the final weights. Everything it returns is plai
 :class:`~stallmagic.diagnosis.measurements.Measurements`, which the pure rules read. The user's model ends with
 exactly the weights it had before (the probe sets and restores them).
 
-A model with several outputs is judged on its first output (its samples' targets and its predictions), but the
+A model with several outputs is judged on its first output by Keras's order (its samples' targets and its
+predictions, read under that output's name, :class:`~stallmagic.record.ModelRecord`), but the
 gradient probe differentiates the loss the model trains on, every output's term included, with the targets in the
 structure ``fit`` got them: that is the gradient training followed, and it reaches every head's layers.
 """
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .._internal.layers import is_nested_model, leaf_layers
-from .._internal.nested import flatten, map_arrays
+from .._internal.nested import flatten, judged_output, map_arrays, several_outputs
 from .._internal.text import safe_str
 from ..capture.activations import layer_activation
 from ..capture.snapshot import n_rows
@@ -49,21 +50,22 @@ def measure(run: Run, *, max_rows: int = MAX_ROWS, gradients: bool = True, seed:
         return m
 
     t = time.perf_counter()
+    output = run.judged_output
     train_struct = train_targets = None
     if run.fit.data_kind == "arrays":
         x, y = data.train()
-        m.train, train_struct, train_targets = _sample_arrays(x, y, max_rows, rng)
+        m.train, train_struct, train_targets = _sample_arrays(x, y, max_rows, rng, output)
     else:
         m.train, train_struct, train_targets = _sample_batches(
-            data.x, run.fit.data_kind, max_rows, "training", m.notes
+            data.x, run.fit.data_kind, max_rows, "training", m.notes, output
         )
     val_struct = None
     validation = data.validation()
     if validation is not None:
-        m.val, val_struct, _ = _sample_arrays(validation[0], validation[1], max_rows, rng)
+        m.val, val_struct, _ = _sample_arrays(validation[0], validation[1], max_rows, rng, output)
     elif data.validation_data is not None:
         m.val, val_struct, _ = _sample_batches(
-            data.validation_data, run.fit.validation_kind, max_rows, "validation", m.notes
+            data.validation_data, run.fit.validation_kind, max_rows, "validation", m.notes, output
         )
     m.timings["sample_data"] = time.perf_counter() - t
 
@@ -75,7 +77,7 @@ def measure(run: Run, *, max_rows: int = MAX_ROWS, gradients: bool = True, seed:
     if model is not None and sample is not None and struct is not None:
         t = time.perf_counter()
         try:
-            setattr(m, field_name, _probabilities(run, _predict(model, struct, sample.y)))
+            setattr(m, field_name, _probabilities(run, _predict(model, struct, sample.y, output)))
         except Exception as exc:  # a model that cannot predict on its own data: say so, go on
             m.notes.append(f"The prediction pass on {split} failed ({type(exc).__name__}: {safe_str(exc)}).")
         m.timings["predict"] = time.perf_counter() - t
@@ -130,21 +132,12 @@ def _flatten_numeric(x: Any) -> np.ndarray | None:
     return np.concatenate(cols, axis=1) if len(cols) > 1 else cols[0]
 
 
-def _several_outputs(y: Any) -> bool:
-    """Whether ``y`` holds the targets of several outputs (a dict, list or tuple of arrays), not one output's
-    targets (an array, or a list of plain values)."""
-    if not isinstance(y, (Mapping, list, tuple)) or hasattr(y, "shape") or not y:
-        return False
-    first = next(iter(y.values())) if isinstance(y, Mapping) else y[0]
-    return hasattr(first, "shape")
-
-
-def _to_numpy(y: Any) -> np.ndarray | None:
-    """One output's targets as numpy: the first output's when ``y`` holds several."""
+def _to_numpy(y: Any, output: str | None = None) -> np.ndarray | None:
+    """One output's targets as numpy: the judged ``output``'s when ``y`` holds several."""
     if y is None:
         return None
-    if _several_outputs(y):
-        return _to_numpy(next(iter(y.values())) if isinstance(y, Mapping) else y[0])
+    if several_outputs(y):
+        return _to_numpy(judged_output(y, output))
     if isinstance(y, (Mapping, list, tuple)) and not hasattr(y, "shape"):
         return np.asarray(y)
     if hasattr(y, "to_numpy"):
@@ -157,7 +150,7 @@ def _to_numpy(y: Any) -> np.ndarray | None:
 
 
 def _sample_arrays(
-    x: Any, y: Any, max_rows: int, rng: np.random.Generator
+    x: Any, y: Any, max_rows: int, rng: np.random.Generator, output: str | None = None
 ) -> tuple[ArraySample | None, Any, Any]:
     """A bounded sample of a split given as arrays: the sample (first output's targets), its inputs in the structure
     ``fit`` got them, and its targets in that structure (every output's, for the gradient probe's loss)."""
@@ -166,14 +159,16 @@ def _sample_arrays(
         return None, None, None
     rows = np.arange(n) if n <= max_rows else np.sort(rng.choice(n, max_rows, replace=False))
     x_rows = _take(x, rows)
-    targets = _take(y, rows) if _several_outputs(y) else None
-    y_all = _to_numpy(y) if y is not None and n <= MAX_LABEL_ROWS else None
-    y_rows = y_all[rows] if y_all is not None else _to_numpy(targets if targets is not None else _take(y, rows))
+    targets = _take(y, rows) if several_outputs(y) else None
+    y_all = _to_numpy(y, output) if y is not None and n <= MAX_LABEL_ROWS else None
+    y_rows = y_all[rows] if y_all is not None else _to_numpy(targets if targets is not None else _take(y, rows), output)
     sample = ArraySample(x=_flatten_numeric(x_rows), y=y_rows, rows=rows, n_total=n, y_all=y_all)
     return sample, x_rows, targets if targets is not None else y_rows
 
 
-def _sample_batches(data: Any, kind: str | None, max_rows: int, split: str, notes: list[str]):
+def _sample_batches(
+    data: Any, kind: str | None, max_rows: int, split: str, notes: list[str], output: str | None = None
+):
     """A bounded sample from a tf.data pipeline or a PyDataset: the first batches up to ``max_rows`` rows, as
     :func:`_sample_arrays` returns it (sample, inputs, targets in the batches' structure)."""
     xs, ys, targets = [], [], []
@@ -195,8 +190,8 @@ def _sample_batches(data: Any, kind: str | None, max_rows: int, split: str, note
                 return None, None, None
             bx, by = batch[0], batch[1]
             xs.append(bx)
-            ys.append(_to_numpy(by))
-            if _several_outputs(by):
+            ys.append(_to_numpy(by, output))
+            if several_outputs(by):
                 targets.append(_as_numpy_struct(by))
             total += n_rows(bx) or 0
             if total >= max_rows:
@@ -229,7 +224,9 @@ def _concat(parts: list) -> Any:
 # ---------------------------------------------------------------------- predictions
 
 
-def _predict(model: Any, x_struct: Any, y: np.ndarray | None, batch: int = 512) -> np.ndarray:
+def _predict(
+    model: Any, x_struct: Any, y: np.ndarray | None, output: str | None = None, batch: int = 512
+) -> np.ndarray:
     """The model's outputs on ``x_struct``, called eagerly in chunks (``model.predict`` would trace a new
     function for every model diagnosed, and TensorFlow warns about retracing after a few)."""
     n = len(y) if y is not None else n_rows(x_struct)
@@ -238,25 +235,13 @@ def _predict(model: Any, x_struct: Any, y: np.ndarray | None, batch: int = 512) 
         warnings.filterwarnings("ignore", message="The structure of `inputs`")
         for start in range(0, n, batch):
             out = model(_take(x_struct, np.arange(start, min(n, start + batch))), training=False)
-            outs.append(np.asarray(_to_numpy(_first_output(out))))
+            outs.append(np.asarray(_to_numpy(judged_output(out, output))))
     return np.concatenate(outs)
-
-
-def _first_output(out: Any) -> Any:
-    """The first output of a multi-output model's result (a list, tuple or dict of outputs); one output as is.
-
-    The diagnosis judges the first output only, as the snapshot's ``output_activation`` does.
-    """
-    if isinstance(out, (list, tuple)):
-        return out[0]
-    if isinstance(out, Mapping):
-        return next(iter(out.values()))
-    return out
 
 
 def _probabilities(run: Run, raw: Any) -> np.ndarray:
     """The model's output as probabilities: logits (``from_logits=True``) go through softmax or sigmoid."""
-    out = np.asarray(_first_output(raw), dtype=np.float64)
+    out = np.asarray(judged_output(raw, run.judged_output), dtype=np.float64)
     model = run.model
     if model is None or not model.loss.from_logits:
         return out

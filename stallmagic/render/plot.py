@@ -75,7 +75,7 @@ class Curves:
 
 def curves(run: Run, *, metric: str | None = None) -> Curves:
     """The series of ``run`` for ``metric`` (default: the first accuracy-like metric, else the loss)."""
-    choice = resolve_metric(run.logs, metric)
+    choice = resolve_metric(run.logs, metric, run.judged_output)
     epochs = np.asarray(run.epochs, dtype=float) + 1.0
 
     def series(key: str | None) -> np.ndarray | None:

@@ -33,7 +33,7 @@ def metric_keys(runs: Sequence[Run], metric: str | None) -> tuple[str | None, st
 
     for run in runs:
         if run.logs:
-            choice = resolve_metric(run.logs, metric)
+            choice = resolve_metric(run.logs, metric, run.judged_output)
             return choice.train_key, choice.val_key, choice.higher_is_better
     return None, None, True
 

@@ -67,7 +67,7 @@ class Signals:
     ) -> None:
         self.run = run
         self.measurements = measurements or Measurements()
-        self.metric = resolve_metric(run.logs, metric)
+        self.metric = resolve_metric(run.logs, metric, run.judged_output)
         self.seed = seed
         self.timings: dict[str, float] = dict(self.measurements.timings)
         self.notes: list[str] = list(self.measurements.notes)

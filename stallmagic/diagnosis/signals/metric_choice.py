@@ -33,11 +33,13 @@ class MetricChoice:
     note: str | None = None
 
 
-def resolve_metric(logs: Mapping[str, Any], requested: str | None = None) -> MetricChoice:
+def resolve_metric(logs: Mapping[str, Any], requested: str | None = None, output: str | None = None) -> MetricChoice:
     """Pick the metric that "validation accuracy" means for this run.
 
     ``requested`` (e.g. ``"auc"`` or ``"val_auc"``) wins when logged; otherwise the first accuracy-like key, then
-    AUC, then the loss. A requested metric that was not logged falls back with a note that lists what was.
+    AUC, then the loss. A requested metric that was not logged falls back with a note that lists what was. With
+    several outputs, ``output`` (:attr:`Run.judged_output <stallmagic.record.Run.judged_output>`) names the one
+    judged: its keys (``<output>_accuracy``) come first.
     """
     train_keys = [k for k in logs if not k.startswith("val_")]
     note = None
@@ -55,8 +57,10 @@ def resolve_metric(logs: Mapping[str, Any], requested: str | None = None) -> Met
     candidates += [k for k in train_keys if k.endswith("accuracy") and k not in candidates]
     kind = "accuracy"
     if not candidates:
-        candidates = [k for k in train_keys if k == "auc" or k.startswith("auc")]
+        candidates = [k for k in train_keys if k == "auc" or k.startswith("auc") or k.endswith("_auc")]
         kind = "auc"
+    if output is not None:  # the judged output's own keys first (a stable sort keeps Keras's order otherwise)
+        candidates.sort(key=lambda k: not k.startswith(f"{output}_"))
     if candidates:
         key = candidates[0]
         return MetricChoice(key, f"val_{key}" if f"val_{key}" in logs else None, kind, True, note)

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..._internal.nested import judged_output, several_outputs
 from ..._internal.numbers import as_code
 from ...record import Run
 from ..checks import check_choice, check_number
@@ -227,9 +228,7 @@ class StratifiedSplit(Spec):
         n = n_rows(x)
         n_val = n - math.floor(n * (1.0 - share))
         seed = int(remedy.params["seed"])
-        target = np.asarray(
-            y if not isinstance(y, (list, tuple, Mapping)) else next(iter(y.values() if isinstance(y, Mapping) else y))
-        )
+        target = np.asarray(judged_output(y, plan.run.judged_output) if several_outputs(y) else y)
         label_fmt = label_format(target)
         splitter = ShuffleSplit(1, test_size=n_val, random_state=seed)
         labels = None
