@@ -21,7 +21,7 @@ from ..remedies import Remedy, RemedyError
 from .compare import best_value, last_finite, metric_keys
 from .engine import as_remedy, build_plan, short_text, train_rerun
 from .ledger import LEDGER, check_run, root_of
-from .sweep_arguments import check_cv, check_metric, folds_of, grid_configs
+from .sweep_arguments import check_cv, check_engine, check_metric, folds_of, grid_configs
 
 __all__ = ["SweepResult", "sweep"]
 
@@ -40,10 +40,13 @@ class SweepResult:
         metric: The validation key scored; ``higher_is_better`` says which way is better.
         rows: One dict per finished configuration: ``params``, ``scores`` (final-epoch validation value per fold),
             ``mean``, ``std``, ``best_scores`` (best epoch per fold), ``mean_best``, ``epochs``, ``wall_time``,
-            ``errors``, ``rank`` (1 = best mean).
-        total: Number of configurations in the grid.
+            ``errors``, ``rank`` (1 = best mean), ``stopped_by`` (``"scheduler"`` for a Ray trial that Tune's
+            scheduler stopped early, scored on the epochs it trained; else ``None``).
+        total: Number of configurations in the grid (or a search algorithm's samples).
         stopped: True when the sweep ended before the whole grid ran (``stop()`` or KeyboardInterrupt).
-        runs: The Runs trained (kept in their own session, not the user's; their final weights are not kept).
+        runs: The Runs trained (kept in their own session, not the user's). In process, their final weights are not
+            kept. On Ray, each holds its record and ``final_weights`` (no live model: see :mod:`.sweep_ray`).
+        engine: ``"process"`` (one configuration after another here) or ``"ray"`` (Ray Tune trials).
     """
 
     grid: dict
@@ -58,6 +61,9 @@ class SweepResult:
     _configs: list = field(default_factory=list, repr=False)
     _splits: Any = field(default=None, repr=False)
     _stop: bool = field(default=False, repr=False)
+    engine: str = "process"
+    _payload: Any = field(default=None, repr=False)
+    _ray_options: dict = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ results
 
@@ -147,11 +153,20 @@ class SweepResult:
 
     @classmethod
     def prepare(
-        cls, run: Run, grid: Mapping[str, Sequence[Any]], cv: Any = None, *, metric: str | None = None
+        cls,
+        run: Run,
+        grid: Mapping[str, Sequence[Any]],
+        cv: Any = None,
+        *,
+        metric: str | None = None,
+        engine: str = "process",
+        **ray_options: Any,
     ) -> SweepResult:
-        """Check the grid and the folds (raising :class:`RemedyError` on a mistake) without training anything."""
+        """Check the grid and the folds (raising :class:`RemedyError` on a mistake) without training anything;
+        with ``engine="ray"``, also that the run can be trained in another process (:mod:`.sweep_ray`)."""
         check_run(run, "sweep")
         LEDGER.check_live(run)
+        check_engine(engine, ray_options)
         check_cv(cv)  # before anything is built: a mistyped cv costs nothing
         check_metric(run, metric)
         configs, grid = grid_configs(grid)
@@ -166,6 +181,11 @@ class SweepResult:
             raise RemedyError(
                 f"{run.label} logged no validation metric, so a sweep without cv has nothing to score; pass cv=5."
             )
+        payload = None
+        if engine == "ray":
+            from .sweep_ray import trial_payload
+
+            payload = trial_payload(run, configs, grid, splits)
         return cls(
             grid=grid,
             cv=cv_text,
@@ -175,6 +195,9 @@ class SweepResult:
             _source=run,
             _configs=configs,
             _splits=splits,
+            engine=engine,
+            _payload=payload,
+            _ray_options=ray_options,
         )
 
     def run(self, *, progress: Callable[[int, int, dict], Any] | None = None) -> SweepResult:
@@ -187,6 +210,10 @@ class SweepResult:
                 "The 'progress' argument of sweep must be a function called as progress(done, total, row), or None. "
                 f"Got {safe_repr(progress)} instead."
             )
+        if self.engine == "ray":
+            from .sweep_ray import run_on_ray
+
+            return run_on_ray(self, progress=progress, **self._ray_options)
         session = Session(label=f"sweep of {source.label}", snapshot_weights=True)
         stopper = _stop_callback(self)
         model = LEDGER.baseline(root_of(source)).model
@@ -289,6 +316,7 @@ def config_row(
         "wall_time": wall_time,
         "errors": failed,
         "rank": None,
+        "stopped_by": None,
     }
 
 
@@ -345,6 +373,11 @@ def sweep(
     *,
     progress: Callable[[int, int, dict], Any] | None = None,
     metric: str | None = None,
+    engine: str = "process",
+    scheduler: Any = None,
+    search_alg: Any = None,
+    num_samples: int | None = None,
+    storage_path: str | None = None,
 ) -> SweepResult:
     """Rerun ``run`` over a grid of settings, GridSearchCV-style, and report mean +/- std and the best.
 
@@ -364,6 +397,18 @@ def sweep(
         metric: The metric to score (default: the first accuracy-like metric, else the loss); its validation
             value at the *last* epoch is the score (as GridSearchCV scores the fitted model), the best epoch's is
             reported too.
+        engine: ``"process"`` (default: one configuration after another in this process) or ``"ray"``: each
+            configuration is a Ray Tune trial (``pip install 'stallmagic[ray]'``), on the Ray cluster this process
+            connected to with ``ray.init(address=...)``, else on a local Ray started on this machine's CPUs. Trials
+            rebuild the model from its Keras config (a Lambda layer, or a subclassed model without ``get_config``,
+            is refused before anything trains) and need the data as arrays (see :mod:`.sweep_ray`).
+        scheduler: With ``engine="ray"``: a Tune trial scheduler, e.g. ``ASHAScheduler(max_t=epochs,
+            grace_period=1)``, that stops trials falling behind on ``metric`` (each epoch is one report).
+        search_alg: With ``engine="ray"``: a Tune search algorithm that samples the grid's values instead of
+            crossing them all (``num_samples`` trials, default the grid's size).
+        num_samples: With ``search_alg``: how many configurations it samples.
+        storage_path: With ``engine="ray"``: where Tune keeps the trials' checkpoints (default: a temporary folder,
+            removed after the sweep; on a multi-node cluster, storage every node can reach).
 
     Returns:
         A :class:`SweepResult`. Press Interrupt (KeyboardInterrupt) or call its ``stop()`` to end early: finished
@@ -377,4 +422,5 @@ def sweep(
             not a name, a ``progress`` that is not callable. A ``metric`` the run did not log is a warning that
             lists the logged ones; the default metric is scored.
     """
-    return SweepResult.prepare(run, grid, cv, metric=metric).run(progress=progress)
+    options = dict(scheduler=scheduler, search_alg=search_alg, num_samples=num_samples, storage_path=storage_path)
+    return SweepResult.prepare(run, grid, cv, metric=metric, engine=engine, **options).run(progress=progress)

@@ -51,6 +51,38 @@ def grid_configs(grid: Mapping[str, Sequence[Any]]) -> tuple[list[dict], dict]:
 
 
 
+#: The engines a sweep runs on: one configuration after another in this process, or Ray Tune trials.
+ENGINES = ("process", "ray")
+#: The options only the Ray engine takes (passed through to Ray Tune).
+RAY_OPTIONS = ("scheduler", "search_alg", "num_samples", "storage_path")
+
+
+def check_engine(engine: Any, options: Mapping[str, Any]) -> None:
+    """Raise :class:`RemedyError` unless ``engine`` is one of :data:`ENGINES` and every option in ``options`` is one
+    of :data:`RAY_OPTIONS`, given with ``engine="ray"``; ``num_samples`` must be an int >= 1."""
+    if engine not in ENGINES:
+        raise RemedyError(
+            f"The 'engine' argument of sweep must be 'process' or 'ray'. Got {safe_repr(engine)} instead."
+        )
+    unknown = [k for k in options if k not in RAY_OPTIONS]
+    if unknown:
+        raise TypeError(f"sweep() got an unexpected keyword argument {unknown[0]!r}")
+    given = [k for k, v in options.items() if v is not None]
+    if given and engine != "ray":
+        raise RemedyError(
+            f"The {given[0]!r} argument of sweep applies to engine='ray' only (Ray Tune runs the trials). "
+            f"Got engine={safe_repr(engine)} instead."
+        )
+    samples = options.get("num_samples")
+    if samples is not None and (isinstance(samples, bool) or not isinstance(samples, int) or samples < 1):
+        raise RemedyError(f"The 'num_samples' argument of sweep must be an int >= 1. Got {safe_repr(samples)} instead.")
+    if samples is not None and options.get("search_alg") is None:
+        raise RemedyError(
+            "The 'num_samples' argument of sweep counts a search algorithm's samples; pass search_alg= too (the grid "
+            "runs each configuration once)."
+        )
+
+
 #: What the 'cv' argument of sweep accepts, in its messages.
 CV_ALLOWED = "None, an int >= 2 (that many folds) or a scikit-learn splitter such as KFold(5)"
 
