@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import keras
@@ -140,3 +142,14 @@ def test_engine_options_are_checked_in_words(run):
     with pytest.raises(RemedyError, match=r"'num_samples' argument of sweep must be an int >= 1\. Got 0"):
         stallmagic.sweep(run, {"learning_rate": [1e-3]}, engine="ray", num_samples=0)
     assert len(run.session.runs) == 1
+
+
+def test_import_stallmagic_never_imports_ray():
+    """The Ray engine is imported when a sweep asks for it: a user without Ray, or a sweep in process, pays nothing."""
+    code = (
+        "import sys; import stallmagic, stallmagic.rerun.sweep, stallmagic.rerun.sweep_arguments; "
+        "assert 'ray' not in sys.modules, sorted(m for m in sys.modules if m.startswith('ray'))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH", "")) if p)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
