@@ -60,6 +60,7 @@ class TrialPayload:
         seed: The seed the rerun engine sets (the user's, else 0).
         backend: The driver's Keras backend; the trial uses the same one.
         threads: CPUs each trial may use (TensorFlow's thread pools are sized to it).
+        token: Names this sweep: a Ray worker that Tune reuses for the sweep's next trial keeps the rebuilt run.
     """
 
     record: dict
@@ -77,6 +78,7 @@ class TrialPayload:
     seed: int
     backend: str
     threads: int
+    token: str = ""
 
 
 # ---------------------------------------------------------------------- Keras objects that travel as configs
@@ -135,26 +137,23 @@ def trial(config: Mapping[str, Any], payload: TrialPayload) -> None:
     reporter = EpochReporter()
     session.listeners.append(reporter)
     folds = payload.folds or [None]
-    try:
-        for i, fold in enumerate(folds):
-            reporter.fold = i
-            new = train_rerun(
-                source,
-                remedy,
-                overrides,
-                session=session,
-                keep_weights=False,
-                label=config_label(shown, i if fold is not None else None),
-                fold_data=fold,
-                put_back=False,
-            )
-            if reporter.failure is not None:
-                raise reporter.failure
-            if not reporter.ended:  # the fit failed before its last epoch was reported: report how it ended
-                reporter.report_end(new)
-            LEDGER.retire(new, "a Ray trial's run lives in the driver's SweepResult")
-    finally:  # an actor reused for the next trial keeps no model of this one
-        LEDGER.release(source)
+    for i, fold in enumerate(folds):
+        reporter.fold = i
+        new = train_rerun(
+            source,
+            remedy,
+            overrides,
+            session=session,
+            keep_weights=False,
+            label=config_label(shown, i if fold is not None else None),
+            fold_data=fold,
+            put_back=False,
+        )
+        if reporter.failure is not None:
+            raise reporter.failure
+        if not reporter.ended:  # the fit failed before its last epoch was reported: report how it ended
+            reporter.report_end(new)
+        LEDGER.retire(new, "a Ray trial's run lives in the driver's SweepResult")
 
 
 def configuration(config: Mapping[str, Any], payload: TrialPayload) -> tuple[Any, dict, dict]:
@@ -172,7 +171,26 @@ def configuration(config: Mapping[str, Any], payload: TrialPayload) -> tuple[Any
     return remedy, overrides, params
 
 
+#: The run rebuilt in this worker for the sweep being run, by its token: Tune reuses a worker for the sweep's next
+#: trial (``reuse_actors``), which then reruns the same rebuilt run, as the in-process sweep reruns the same model
+#: (its traced train function reused, its optimizer reset to a fresh state). Holds one sweep's run at a time.
+_REBUILT: dict[str, Run] = {}
+
+
 def worker_run(payload: TrialPayload) -> Run:
+    """The run this worker rebuilt for the sweep (see :data:`_REBUILT`), rebuilding it for a new sweep."""
+    from .ledger import LEDGER
+
+    run = _REBUILT.get(payload.token) if payload.token else None
+    if run is None:
+        for old in _REBUILT.values():
+            LEDGER.release(old)
+        _REBUILT.clear()
+        run = _REBUILT[payload.token] = rebuilt_run(payload)
+    return run
+
+
+def rebuilt_run(payload: TrialPayload) -> Run:
     """A Run the rerun engine accepts as an original run: the rebuilt model compiled as the user compiled theirs,
     the original fit call and starting weights, the recorded seed, and the swept run's stacked remedies."""
     import keras

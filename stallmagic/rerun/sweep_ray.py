@@ -32,6 +32,7 @@ import logging
 import os
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -92,6 +93,7 @@ def trial_payload(run: Run, configs: list, grid: dict, folds: list | None, *, th
         seed=recorded_seed(root),
         backend=keras.backend.backend(),
         threads=threads,
+        token=uuid.uuid4().hex,
     )
     try:
         from_portable(payload.compile, custom)  # the compile arguments rebuild from their configs
