@@ -61,6 +61,8 @@ class TrialPayload:
         backend: The driver's Keras backend; the trial uses the same one.
         threads: CPUs each trial may use (TensorFlow's thread pools are sized to it).
         token: Names this sweep: a Ray worker that Tune reuses for the sweep's next trial keeps the rebuilt run.
+        metric: The validation key the sweep scores; every report carries it (NaN on an epoch without validation),
+            since Tune refuses a report without the metric its scheduler or searcher watches.
     """
 
     record: dict
@@ -79,6 +81,7 @@ class TrialPayload:
     backend: str
     threads: int
     token: str = ""
+    metric: str | None = None
 
 
 # ---------------------------------------------------------------------- Keras objects that travel as configs
@@ -134,7 +137,7 @@ def trial(config: Mapping[str, Any], payload: TrialPayload) -> None:
     remedy, overrides, shown = configuration(config, payload)
     source = worker_run(payload)
     session = Session(label=f"ray trial of {source.label}", snapshot_weights=True)
-    reporter = EpochReporter()
+    reporter = EpochReporter(payload.metric)
     session.listeners.append(reporter)
     folds = payload.folds or [None]
     for i, fold in enumerate(folds):
@@ -234,7 +237,8 @@ class EpochReporter:
     under :data:`REPORT_KEY`, the fold, the epoch, its wall time and learning rate, and ``last``; the last epoch
     of a fit carries the checkpoint."""
 
-    def __init__(self) -> None:
+    def __init__(self, metric: str | None = None) -> None:
+        self.metric = metric
         self.fold = 0
         self.ended = False
         self.failure: BaseException | None = None
@@ -261,6 +265,8 @@ class EpochReporter:
         from ray import tune
 
         logs = {k: _number(v[-1]) for k, v in run.logs.items() if v}
+        if self.metric:
+            logs.setdefault(self.metric, math.nan)
         own = {
             "logs": logs,
             "fold": self.fold,

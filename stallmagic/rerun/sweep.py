@@ -119,6 +119,7 @@ class SweepResult:
             "total": self.total,
             "done": len(self.rows),
             "stopped": self.stopped,
+            "engine": self.engine,
             "rows": [_row_json(r) for r in self.rows],
             "best_params": {k: short_text(v) for k, v in (self.best_params or {}).items()},
             "best_score": self.best_score,
@@ -128,6 +129,7 @@ class SweepResult:
         head = (
             f"Sweep of {self.total} configuration(s) on {self.metric}"
             + (f", {self.cv}" if self.cv else ", scored on the run's validation data")
+            + (" on Ray Tune" if self.engine == "ray" else "")
             + (f" (stopped after {len(self.rows)})" if self.stopped else "")
         )
         lines = [head]
@@ -136,6 +138,8 @@ class SweepResult:
             if r["mean"] is not None and r["std"] is not None and len(r["scores"]) > 1:
                 score += f" +/- {r['std']:.4f}"
             params = ", ".join(f"{k}={short_text(v)}" for k, v in r["params"].items())
+            if r.get("stopped_by"):
+                params += f" (stopped by the {r['stopped_by']} after {max(r['epochs'], default=0)} epoch(s))"
             lines.append(f"  {r['rank'] or '-':>3}  {score:<18} {params}")
         if self.best is not None:
             params = ", ".join(f"{k}={short_text(v)}" for k, v in self.best["params"].items())
@@ -185,7 +189,7 @@ class SweepResult:
         if engine == "ray":
             from .sweep_ray import trial_payload
 
-            payload = trial_payload(run, configs, grid, splits)
+            payload = trial_payload(run, configs, grid, splits, metric=val_key)
         return cls(
             grid=grid,
             cv=cv_text,

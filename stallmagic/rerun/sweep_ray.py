@@ -63,7 +63,9 @@ def require_ray() -> Any:
 # ---------------------------------------------------------------------- before anything trains
 
 
-def trial_payload(run: Run, configs: list, grid: dict, folds: list | None, *, threads: int = 1) -> TrialPayload:
+def trial_payload(
+    run: Run, configs: list, grid: dict, folds: list | None, *, metric: str | None, threads: int = 1
+) -> TrialPayload:
     """What every trial of a sweep of ``run`` receives; raises :class:`RemedyError` (one sentence naming the
     in-process engine) when the run cannot be trained in another process."""
     require_ray()
@@ -94,6 +96,7 @@ def trial_payload(run: Run, configs: list, grid: dict, folds: list | None, *, th
         backend=keras.backend.backend(),
         threads=threads,
         token=uuid.uuid4().hex,
+        metric=metric,
     )
     try:
         from_portable(payload.compile, custom)  # the compile arguments rebuild from their configs

@@ -77,20 +77,22 @@ def test_asha_stops_a_diverging_learning_rate_early(local_ray, seed):
     diverging = [row for row in result.rows if row["params"]["learning_rate"] >= 1e3]
     assert all(row["stopped_by"] == "scheduler" and row["epochs"][0] < 6 for row in diverging), result.rows
     assert result.best_params["learning_rate"] in (0.1, 0.3)
+    assert "(stopped by the scheduler after " in str(result)
     assert max(row["epochs"][0] for row in result.rows) == 6  # the leader trained to the end
     stopped_runs = [r for r in result.runs if r.extras["ray"]["stopped_by"] == "scheduler"]
     assert stopped_runs and all(r.final_weights is None and r.epochs_done < 6 for r in stopped_runs)
 
 
-def test_a_search_algorithm_samples_the_grid_instead_of_crossing_it(local_ray, run):
+def test_a_search_algorithm_samples_the_grid_instead_of_crossing_it_with_folds(local_ray, run):
     grid = {"learning_rate": [1e-2, 1e-1], "batch_size": [16, 64]}
     result = stallmagic.sweep(
-        run, grid, engine="ray", search_alg=BasicVariantGenerator(random_state=0), num_samples=2
+        run, grid, cv=2, engine="ray", search_alg=BasicVariantGenerator(random_state=0), num_samples=2
     )
-    assert result.total == 2 and len(result.rows) == 2
+    assert result.total == 2 and len(result.rows) == 2 and result.cv.startswith("2-fold")
     for row in result.rows:
         assert row["params"]["learning_rate"] in grid["learning_rate"] and row["params"]["batch_size"] in (16, 64)
-        assert row["mean"] is not None
+        assert len(row["scores"]) == 2 and row["epochs"] == [3, 3]  # each trial trained both folds
+    assert sorted(r.label[-6:] for r in result.runs) == ["fold 1", "fold 1", "fold 2", "fold 2"]
 
 
 def test_ctrl_c_ends_the_running_trials_and_keeps_the_finished_ones(local_ray, run):
