@@ -9,8 +9,9 @@ search algorithms (random, Optuna, ...) can take over from the plain grid.
   the model must rebuild from its Keras config in another process (no Lambda layer, a ``get_config`` for
   subclassed models, the rebuilt model's weights shaped like the run's), the data must be arrays, and everything a
   trial needs must pickle. Each refusal is one sentence that names the in-process engine.
-* **Ray**: used as the user left it when ``ray.init(address=...)`` was called (a cluster); else started here, on
-  this machine's CPUs, and left running for the next sweep (``ray.shutdown()`` stops it).
+* **Ray**: used as the user left it when ``ray.init(address=...)`` was called (a cluster, this process a driver on
+  one of its nodes; Ray Client, ``ray://``, is refused: Tune would run the sweep in a remote actor); else started
+  here, on this machine's CPUs, and left running for the next sweep (``ray.shutdown()`` stops it).
 * **Trials** (:mod:`.ray_trial`): rebuild the model, train through the rerun engine, report every epoch.
 * **Results**: a driver-side Tune callback collects every report and each fit's checkpoint (its Run record and
   final weights) as they arrive, and calls ``progress(done, total, row)`` as each trial ends. A Ray trial's Run,
@@ -225,6 +226,13 @@ def run_on_ray(
     ray = require_ray()
     from ray import tune
 
+    if ray.util.client.ray.is_connected():
+        raise RemedyError(
+            "engine='ray' needs this process to be a Ray driver, but it is connected through Ray Client (ray://...), "
+            "where Tune runs the sweep in a remote actor that cannot fill this SweepResult; connect with "
+            "ray.init(address='auto') on a node of the cluster (or '<head-ip>:6379'), or "
+            f"{IN_PROCESS}."
+        )
     ensure_ray(ray)
     payload: TrialPayload = result._payload
     searching = search_alg is not None
