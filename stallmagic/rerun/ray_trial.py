@@ -161,7 +161,7 @@ def trial(config: Mapping[str, Any], payload: TrialPayload) -> None:
 
 def configuration(config: Mapping[str, Any], payload: TrialPayload) -> tuple[Any, dict, dict]:
     """``(remedy, overrides, params)`` of the trial: a grid index, or the values a search algorithm sampled."""
-    from .sweep import _split_config
+    from .sweep import split_config
 
     if "config" in config and set(config) == {"config"}:
         params = dict(payload.configs[int(config["config"])])
@@ -170,7 +170,7 @@ def configuration(config: Mapping[str, Any], payload: TrialPayload) -> tuple[Any
             key: payload.grid[key][int(config[key])] if key in payload.by_index else config[key]
             for key in payload.grid
         }
-    remedy, overrides = _split_config(params)
+    remedy, overrides = split_config(params)
     return remedy, overrides, params
 
 
@@ -201,9 +201,10 @@ def rebuilt_run(payload: TrialPayload) -> Run:
     from .ledger import LEDGER
 
     model = rebuild_model(payload.model_config, payload.custom_objects)
-    optimizer = keras.optimizers.get(
-        {"class_name": payload.optimizer["class_name"], "config": dict(payload.optimizer.get("config") or {})}
-    )
+    with keras.saving.custom_object_scope(dict(payload.custom_objects)):
+        optimizer = keras.optimizers.get(
+            {"class_name": payload.optimizer["class_name"], "config": dict(payload.optimizer.get("config") or {})}
+        )
     model.compile(optimizer=optimizer, **from_portable(payload.compile, payload.custom_objects))
     run = Run.from_dict(payload.record)
     run.keras_model = model

@@ -120,7 +120,7 @@ class SweepResult:
             "done": len(self.rows),
             "stopped": self.stopped,
             "engine": self.engine,
-            "rows": [_row_json(r) for r in self.rows],
+            "rows": [row_json(r) for r in self.rows],
             "best_params": {k: short_text(v) for k, v in (self.best_params or {}).items()},
             "best_score": self.best_score,
         }
@@ -175,7 +175,7 @@ class SweepResult:
         check_metric(run, metric)
         configs, grid = grid_configs(grid)
         for config in configs:  # every configuration must build before anything trains
-            remedy, overrides = _split_config(config)
+            remedy, overrides = split_config(config)
             build_plan(run, [*LEDGER.record(run).steps, (remedy, overrides)], caller="sweep")
         train_key, val_key, higher = metric_keys([run], metric)
         if cv is not None and val_key is None and train_key is not None:
@@ -232,7 +232,7 @@ class SweepResult:
                 self.rows.append(row)
                 self._rank()
                 if progress is not None:
-                    progress(len(self.rows), self.total, _row_json(row))
+                    progress(len(self.rows), self.total, row_json(row))
         except KeyboardInterrupt:
             self._stop = True
         finally:
@@ -242,7 +242,7 @@ class SweepResult:
         return self
 
     def _run_config(self, config: dict, session: Session, stopper: Any) -> dict | None:
-        remedy, overrides = _split_config(config)
+        remedy, overrides = split_config(config)
         folds = self._splits if self._splits is not None else [None]
         runs = []
         start = time.perf_counter()
@@ -330,7 +330,9 @@ def _param_json(value: Any) -> Any:
     return value if isinstance(value, (int, float, str)) or value is None else short_text(value)
 
 
-def _row_json(row: Mapping[str, Any]) -> dict:
+def row_json(row: Mapping[str, Any]) -> dict:
+    """A row of :attr:`SweepResult.rows` as JSON-ready data (what ``progress`` receives): remedies as dicts, other
+    values that are not plain numbers or strings as short text."""
     out = dict(row)
     out["params"] = {k: _param_json(v) for k, v in row["params"].items()}
     return jsonable(out)
@@ -357,7 +359,9 @@ def _optimizer_class_name(name: str) -> str:
     )
 
 
-def _split_config(config: Mapping[str, Any]) -> tuple[Remedy | None, dict]:
+def split_config(config: Mapping[str, Any]) -> tuple[Remedy | None, dict]:
+    """A configuration as ``(remedy, overrides)`` for :func:`.engine.train_rerun`, the learning rate placed after
+    the optimizer it applies to."""
     overrides = dict(config)
     remedy = overrides.pop("remedy", None)
     if remedy is not None and not isinstance(remedy, Remedy):

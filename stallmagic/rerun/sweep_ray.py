@@ -37,6 +37,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
+
 from .._internal.text import safe_str
 from ..record import Run, Session
 from ..remedies import RemedyError
@@ -70,16 +72,17 @@ def trial_payload(
     """What every trial of a sweep of ``run`` receives; raises :class:`RemedyError` (one sentence naming the
     in-process engine) when the run cannot be trained in another process."""
     require_ray()
+    import keras
     from ray import cloudpickle
 
     root = root_of(run)
     base = LEDGER.baseline(root)
-    model = base.model
-    config, custom = model_config(model, root.label, root.initial_weights)
-    fit_call = detached_fit_call(root)
     _require_arrays(base, root.label)
-    import keras
-
+    config, custom = model_config(base.model, root.label, root.initial_weights)
+    kind = base.optimizer_type
+    if kind is not None and not kind.__module__.startswith("keras"):  # the user's optimizer class travels too
+        custom[keras.saving.get_registered_name(kind)] = kind
+    fit_call = detached_fit_call(root)
     payload = TrialPayload(
         record=root.to_dict(),
         model_config=config,
@@ -101,7 +104,7 @@ def trial_payload(
     )
     try:
         from_portable(payload.compile, custom)  # the compile arguments rebuild from their configs
-        cloudpickle.dumps({k: v for k, v in vars(payload).items() if k not in ("initial_weights", "folds")})
+        cloudpickle.dumps(_without_arrays(vars(payload)))  # the data are arrays: checking them would copy them
     except Exception as exc:
         raise RemedyError(
             f"engine='ray' cannot send what {root.label} trains with to another process "
@@ -136,7 +139,7 @@ def model_config(model: Any, label: str, initial_weights: list) -> tuple[dict, d
             f"({type(exc).__name__}: {safe_str(exc, limit=160).rstrip('.')}; a subclassed model needs get_config "
             f"and from_config); {IN_PROCESS}."
         ) from None
-    if shapes != [tuple(np_shape(w)) for w in initial_weights]:
+    if shapes != [_shape(w) for w in initial_weights]:
         raise RemedyError(
             f"engine='ray' rebuilt the model of {label} from its Keras config with other weights than it trains "
             f"({len(shapes)} vs {len(initial_weights)} arrays; a subclassed model whose get_config misses "
@@ -145,8 +148,19 @@ def model_config(model: Any, label: str, initial_weights: list) -> tuple[dict, d
     return config, custom
 
 
-def np_shape(array: Any) -> tuple:
+def _shape(array: Any) -> tuple:
     return tuple(getattr(array, "shape", ()))
+
+
+def _without_arrays(value: Any) -> Any:
+    """``value`` with every numpy array in its dicts, lists and tuples replaced by ``None``."""
+    if isinstance(value, np.ndarray):
+        return None
+    if isinstance(value, dict):
+        return {k: _without_arrays(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_without_arrays(v) for v in value]
+    return value
 
 
 def detached_fit_call(root: Run) -> dict:
@@ -384,9 +398,9 @@ def trial_collector(result: Any, payload: TrialPayload, progress: Callable | Non
             result._rank()
             self.ended.append(tid)
             if progress is not None:
-                from .sweep import _row_json
+                from .sweep import row_json
 
-                progress(len(result.rows), result.total, _row_json(row))
+                progress(len(result.rows), result.total, row_json(row))
 
         def _run(self, tid: str, fold: int, fit: tuple[Run, list | None] | None) -> Run | None:
             """The fold's Run: from its checkpoint when the fit ended, else from its reports (a trial a scheduler

@@ -136,6 +136,22 @@ def test_models_that_cannot_be_rebuilt_elsewhere_are_refused_before_training(see
         stallmagic.sweep(session.runs[-1], {"learning_rate": [1e-3]}, engine="ray")
 
 
+def test_data_that_are_not_arrays_are_refused_before_training(seed):
+    import tensorflow as tf
+
+    x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64")
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
+    with stallmagic.capture() as session:
+        model.fit(data, validation_data=data, epochs=1, verbose=0)
+    with pytest.raises(RemedyError, match=r"sends the data to Ray's object store as arrays, but .* reads its training "
+                                          r"data from a tf\.data input; run this sweep in process"):  # fmt: skip
+        stallmagic.sweep(session.runs[-1], {"learning_rate": [1e-3]}, engine="ray")
+    assert len(session.runs) == 1
+
+
 def test_engine_options_are_checked_in_words(run):
     with pytest.raises(RemedyError, match=r"The 'engine' argument of sweep must be 'process' or 'ray'\. Got 'spark'"):
         stallmagic.sweep(run, {"learning_rate": [1e-3]}, engine="spark")
