@@ -66,6 +66,16 @@ def test_a_grid_on_ray_finds_the_in_process_best_with_the_same_scores(local_ray,
         assert [w.shape for w in trained.final_weights] == shapes
         assert not all(np.array_equal(a, b) for a, b in zip(trained.final_weights, run.initial_weights))
     assert len(run.session.runs) == 1  # the user's session holds only their run
+    # the weights that came back are the trial's final ones: the user's model scores with them what the trial did
+    label = f"sweep learning_rate={there.best_params['learning_rate']:g}"
+    best = next(r for r in there.runs if r.label == label)
+    x_val, y_val = run.data.validation()
+    run.keras_model.set_weights(best.final_weights)
+    accuracy = run.keras_model.evaluate(x_val, y_val, verbose=0, return_dict=True)["accuracy"]
+    assert abs(accuracy - best.logs["val_accuracy"][-1]) < 1e-6
+    # and the best configuration is kept by rerunning it in process
+    kept = run.rerun(there.best_remedy())
+    assert abs(kept.logs["val_accuracy"][-1] - there.best_score) <= SCORE_TOLERANCE
 
 
 def test_asha_stops_a_diverging_learning_rate_early(local_ray, seed):
