@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(PY) bench/anchors.py
 	$(PY) bench/diagnosis.py
 	$(PY) bench/rerun.py
+	$(PY) bench/sweep.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -10,7 +10,9 @@ The modules, in the order a rerun uses them:
 * :mod:`.ledger`: what the engine keeps in memory between reruns (live models, starting points, final weights,
   edits), with its lifetime; :func:`release` drops a run's share, and only the :func:`set_keep_reruns` most
   recently used reruns keep their models and weights.
-* :mod:`.compare`: :func:`compare` and the :class:`Comparison` rows; :mod:`.sweep`: :func:`sweep` over a grid.
+* :mod:`.compare`: :func:`compare` and the :class:`Comparison` rows; :mod:`.sweep`: :func:`sweep` over a grid,
+  its arguments read by :mod:`.sweep_arguments`; ``engine="ray"`` runs it as Ray Tune trials (:mod:`.sweep_ray` in
+  this process, :mod:`.ray_trial` in each Ray worker; imported only then).
 * :mod:`.repair`: :func:`repair`, "find a fix": remedies tried as reruns, the helpful ones stacked;
   :mod:`.lr_range`: the learning-rate range test a measured learning-rate remedy runs first.
 

@@ -8,25 +8,20 @@ the end.
 
 from __future__ import annotations
 
-import itertools
-import numbers
 import time
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .._internal.text import safe_repr, safe_str
+from .._internal.text import safe_repr
 from ..record import Run, Session, jsonable
 from ..remedies import Remedy, RemedyError
-from ..remedies.arrays import take_rows
 from .compare import best_value, last_finite, metric_keys
 from .engine import as_remedy, build_plan, short_text, train_rerun
 from .ledger import LEDGER, check_run, root_of
-from .overrides import check_override
-from .plan import Plan
+from .sweep_arguments import check_cv, check_engine, check_metric, folds_of, grid_configs
 
 __all__ = ["SweepResult", "sweep"]
 
@@ -45,10 +40,13 @@ class SweepResult:
         metric: The validation key scored; ``higher_is_better`` says which way is better.
         rows: One dict per finished configuration: ``params``, ``scores`` (final-epoch validation value per fold),
             ``mean``, ``std``, ``best_scores`` (best epoch per fold), ``mean_best``, ``epochs``, ``wall_time``,
-            ``errors``, ``rank`` (1 = best mean).
-        total: Number of configurations in the grid.
+            ``errors``, ``rank`` (1 = best mean), ``stopped_by`` (``"scheduler"`` for a Ray trial that Tune's
+            scheduler stopped early, scored on the epochs it trained; else ``None``).
+        total: Number of configurations in the grid (or a search algorithm's samples).
         stopped: True when the sweep ended before the whole grid ran (``stop()`` or KeyboardInterrupt).
-        runs: The Runs trained (kept in their own session, not the user's; their final weights are not kept).
+        runs: The Runs trained (kept in their own session, not the user's). In process, their final weights are not
+            kept. On Ray, each holds its record and ``final_weights`` (no live model: see :mod:`.sweep_ray`).
+        engine: ``"process"`` (one configuration after another here) or ``"ray"`` (Ray Tune trials).
     """
 
     grid: dict
@@ -63,6 +61,9 @@ class SweepResult:
     _configs: list = field(default_factory=list, repr=False)
     _splits: Any = field(default=None, repr=False)
     _stop: bool = field(default=False, repr=False)
+    engine: str = "process"
+    _payload: Any = field(default=None, repr=False)
+    _ray_options: dict = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ results
 
@@ -118,7 +119,8 @@ class SweepResult:
             "total": self.total,
             "done": len(self.rows),
             "stopped": self.stopped,
-            "rows": [_row_json(r) for r in self.rows],
+            "engine": self.engine,
+            "rows": [row_json(r) for r in self.rows],
             "best_params": {k: short_text(v) for k, v in (self.best_params or {}).items()},
             "best_score": self.best_score,
         }
@@ -133,6 +135,7 @@ class SweepResult:
         head = (
             f"Sweep of {self.total} configuration(s) on {self.metric}"
             + (f", {self.cv}" if self.cv else ", scored on the run's validation data")
+            + (" on Ray Tune" if self.engine == "ray" else "")
             + (f" (stopped after {len(self.rows)})" if self.stopped else "")
         )
         lines = [head]
@@ -141,6 +144,8 @@ class SweepResult:
             if r["mean"] is not None and r["std"] is not None and len(r["scores"]) > 1:
                 score += f" +/- {r['std']:.4f}"
             params = ", ".join(f"{k}={short_text(v)}" for k, v in r["params"].items())
+            if r.get("stopped_by"):
+                params += f" (stopped by the {r['stopped_by']} after {max(r['epochs'], default=0)} epoch(s))"
             lines.append(f"  {r['rank'] or '-':>3}  {score:<18} {params}")
         if self.best is not None:
             params = ", ".join(f"{k}={short_text(v)}" for k, v in self.best["params"].items())
@@ -158,25 +163,39 @@ class SweepResult:
 
     @classmethod
     def prepare(
-        cls, run: Run, grid: Mapping[str, Sequence[Any]], cv: Any = None, *, metric: str | None = None
+        cls,
+        run: Run,
+        grid: Mapping[str, Sequence[Any]],
+        cv: Any = None,
+        *,
+        metric: str | None = None,
+        engine: str = "process",
+        **ray_options: Any,
     ) -> SweepResult:
-        """Check the grid and the folds (raising :class:`RemedyError` on a mistake) without training anything."""
+        """Check the grid and the folds (raising :class:`RemedyError` on a mistake) without training anything;
+        with ``engine="ray"``, also that the run can be trained in another process (:mod:`.sweep_ray`)."""
         check_run(run, "sweep")
         LEDGER.check_live(run)
-        _check_cv(cv)  # before anything is built: a mistyped cv costs nothing
-        _check_metric(run, metric)
-        configs, grid = _configs(grid)
+        check_engine(engine, ray_options)
+        check_cv(cv)  # before anything is built: a mistyped cv costs nothing
+        check_metric(run, metric)
+        configs, grid = grid_configs(grid)
         for config in configs:  # every configuration must build before anything trains
-            remedy, overrides = _split_config(config)
+            remedy, overrides = split_config(config)
             build_plan(run, [*LEDGER.record(run).steps, (remedy, overrides)], caller="sweep")
         train_key, val_key, higher = metric_keys([run], metric)
         if cv is not None and val_key is None and train_key is not None:
             val_key = f"val_{train_key}"
-        splits, cv_text = _folds(run, cv)
+        splits, cv_text = folds_of(run, cv)
         if val_key is None:
             raise RemedyError(
                 f"{run.label} logged no validation metric, so a sweep without cv has nothing to score; pass cv=5."
             )
+        payload = None
+        if engine == "ray":
+            from .sweep_ray import trial_payload
+
+            payload = trial_payload(run, configs, grid, splits, metric=val_key)
         return cls(
             grid=grid,
             cv=cv_text,
@@ -186,6 +205,9 @@ class SweepResult:
             _source=run,
             _configs=configs,
             _splits=splits,
+            engine=engine,
+            _payload=payload,
+            _ray_options=ray_options,
         )
 
     def run(self, *, progress: Callable[[int, int, dict], Any] | None = None) -> SweepResult:
@@ -198,6 +220,10 @@ class SweepResult:
                 "The 'progress' argument of sweep must be a function called as progress(done, total, row), or None. "
                 f"Got {safe_repr(progress)} instead."
             )
+        if self.engine == "ray":
+            from .sweep_ray import run_on_ray
+
+            return run_on_ray(self, progress=progress, **self._ray_options)
         session = Session(label=f"sweep of {source.label}", snapshot_weights=True)
         stopper = _stop_callback(self)
         model = LEDGER.baseline(root_of(source)).model
@@ -212,7 +238,7 @@ class SweepResult:
                 self.rows.append(row)
                 self._rank()
                 if progress is not None:
-                    progress(len(self.rows), self.total, _row_json(row))
+                    progress(len(self.rows), self.total, row_json(row))
         except KeyboardInterrupt:
             self._stop = True
         finally:
@@ -222,21 +248,18 @@ class SweepResult:
         return self
 
     def _run_config(self, config: dict, session: Session, stopper: Any) -> dict | None:
-        remedy, overrides = _split_config(config)
+        remedy, overrides = split_config(config)
         folds = self._splits if self._splits is not None else [None]
-        scores, bests, epochs, errors = [], [], [], []
+        runs = []
         start = time.perf_counter()
         for i, fold in enumerate(folds):
-            label = f"sweep {', '.join(f'{k}={short_text(v)}' for k, v in config.items())}"
-            if fold is not None:
-                label += f" fold {i + 1}"
             run = train_rerun(
                 self._source,
                 remedy,
                 overrides,
                 session=session,
                 keep_weights=False,
-                label=label,
+                label=config_label(config, i if fold is not None else None),
                 extra_callbacks=[stopper],
                 fold_data=fold,
                 put_back=False,
@@ -251,29 +274,8 @@ class SweepResult:
             self.runs.append(run)
             if self._stop:
                 return None
-            if run.error is not None:
-                errors.append(f"{run.error.type}: {run.error.message}")
-                continue
-            values = run.logs.get(self.metric, [])
-            final = last_finite(values)
-            best, _ = best_value(values, self.higher_is_better)
-            if final is not None:
-                scores.append(final)
-                bests.append(best)
-            epochs.append(run.epochs_done)
-        mean = float(np.mean(scores)) if scores else None
-        return {
-            "params": dict(config),
-            "scores": scores,
-            "mean": mean,
-            "std": float(np.std(scores)) if scores else None,
-            "best_scores": bests,
-            "mean_best": float(np.mean(bests)) if bests else None,
-            "epochs": epochs,
-            "wall_time": time.perf_counter() - start,
-            "errors": errors,
-            "rank": None,
-        }
+            runs.append(run)
+        return config_row(config, runs, self.metric, self.higher_is_better, time.perf_counter() - start)
 
     def _rank(self) -> None:
         scored = [r for r in self.rows if r["mean"] is not None]
@@ -282,13 +284,61 @@ class SweepResult:
             r["rank"] = i
 
 
+def config_label(config: Mapping[str, Any], fold: int | None = None) -> str:
+    """A sweep run's label: ``"sweep key=value, ..."``, with ``" fold N"`` (1-based) under cross-validation."""
+    label = f"sweep {', '.join(f'{k}={short_text(v)}' for k, v in config.items())}"
+    return label if fold is None else f"{label} fold {fold + 1}"
+
+
+def config_row(
+    config: Mapping[str, Any],
+    runs: Sequence[Run],
+    metric: str | None,
+    higher_is_better: bool,
+    wall_time: float,
+    *,
+    errors: Sequence[str] = (),
+) -> dict:
+    """One configuration's row of :attr:`SweepResult.rows`, scored from its runs (one per fold) the same way
+    whichever engine trained them: the metric's last finite validation value per run (as GridSearchCV scores the
+    fitted model), mean +/- std over the runs, and the best epoch's value; a run that ended in an error adds
+    ``"Type: message"`` to ``errors`` (as do ``errors`` given here, e.g. a Ray trial that failed before any run)."""
+    scores, bests, epochs, failed = [], [], [], list(errors)
+    for run in runs:
+        if run.error is not None:
+            failed.append(f"{run.error.type}: {run.error.message}")
+            continue
+        values = run.logs.get(metric, []) if metric else []
+        final = last_finite(values)
+        best, _ = best_value(values, higher_is_better)
+        if final is not None:
+            scores.append(final)
+            bests.append(best)
+        epochs.append(run.epochs_done)
+    return {
+        "params": dict(config),
+        "scores": scores,
+        "mean": float(np.mean(scores)) if scores else None,
+        "std": float(np.std(scores)) if scores else None,
+        "best_scores": bests,
+        "mean_best": float(np.mean(bests)) if bests else None,
+        "epochs": epochs,
+        "wall_time": wall_time,
+        "errors": failed,
+        "rank": None,
+        "stopped_by": None,
+    }
+
+
 def _param_json(value: Any) -> Any:
     if isinstance(value, Remedy):
         return value.to_dict()
     return value if isinstance(value, (int, float, str)) or value is None else short_text(value)
 
 
-def _row_json(row: Mapping[str, Any]) -> dict:
+def row_json(row: Mapping[str, Any]) -> dict:
+    """A row of :attr:`SweepResult.rows` as JSON-ready data (what ``progress`` receives): remedies as dicts, other
+    values that are not plain numbers or strings as short text."""
     out = dict(row)
     out["params"] = {k: _param_json(v) for k, v in row["params"].items()}
     return jsonable(out)
@@ -315,29 +365,9 @@ def _optimizer_class_name(name: str) -> str:
     )
 
 
-def _configs(grid: Mapping[str, Sequence[Any]]) -> tuple[list[dict], dict]:
-    if not isinstance(grid, Mapping) or not grid:
-        raise RemedyError(
-            "The 'grid' argument of sweep must be a non-empty dict such as {'optimizer': ['adam', 'sgd'], "
-            f"'learning_rate': [1e-3, 1e-2]}}. Got {safe_repr(grid)} instead."
-        )
-    clean: dict[str, list] = {}
-    for key, values in grid.items():
-        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) == 0:
-            raise RemedyError(
-                f"The grid entry {safe_repr(key)} of sweep must be a non-empty list of values. "
-                f"Got {safe_repr(values)} instead."
-            )
-        clean[key] = list(values)
-        if key != "remedy":  # the same checks as run.rerun(**overrides): a grid cannot train what a rerun refuses
-            for value in clean[key]:
-                check_override(key, value, caller="sweep")
-    keys = list(clean)
-    configs = [dict(zip(keys, combo)) for combo in itertools.product(*(clean[k] for k in keys))]
-    return configs, clean
-
-
-def _split_config(config: Mapping[str, Any]) -> tuple[Remedy | None, dict]:
+def split_config(config: Mapping[str, Any]) -> tuple[Remedy | None, dict]:
+    """A configuration as ``(remedy, overrides)`` for :func:`.engine.train_rerun`, the learning rate placed after
+    the optimizer it applies to."""
     overrides = dict(config)
     remedy = overrides.pop("remedy", None)
     if remedy is not None and not isinstance(remedy, Remedy):
@@ -350,139 +380,6 @@ def _split_config(config: Mapping[str, Any]) -> tuple[Remedy | None, dict]:
     return remedy, overrides
 
 
-#: What the 'cv' argument of sweep accepts, in its messages.
-CV_ALLOWED = "None, an int >= 2 (that many folds) or a scikit-learn splitter such as KFold(5)"
-
-
-def _is_splitter(cv: Any) -> bool:
-    """Whether ``cv`` splits rows as scikit-learn's splitters do: it has a ``split`` method (a str has one too, and
-    is not a splitter)."""
-    return not isinstance(cv, (str, bytes)) and callable(getattr(cv, "split", None))
-
-
-def _is_fold_count(cv: Any, *, most: int | None = None) -> bool:
-    """Whether ``cv`` is a whole number of folds from 2 to ``most`` (a bool is not; a numpy integer is), checked by
-    scikit-learn's ``check_scalar``; its own message names no sweep, so the caller writes the message."""
-    from sklearn.utils.validation import check_scalar
-
-    if isinstance(cv, bool):
-        return False
-    try:
-        check_scalar(cv, "cv", numbers.Integral, min_val=2, max_val=most)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-def _check_cv(cv: Any) -> None:
-    """Raise :class:`RemedyError` unless ``cv`` is ``None``, an int >= 2 or a splitter (its upper bound, the run's
-    training rows, is checked by :func:`_folds` once they are known)."""
-    if cv is None or _is_splitter(cv) or _is_fold_count(cv):
-        return
-    raise RemedyError(f"The 'cv' argument of sweep must be {CV_ALLOWED}. Got {safe_repr(cv)} instead.")
-
-
-def _check_metric(run: Run, metric: Any) -> None:
-    """Refuse a ``metric`` that is not a name; warn, listing what was logged, when the run did not log it (the
-    sweep then scores the default metric, as the diagnosis does)."""
-    if metric is None:
-        return
-    if not isinstance(metric, str) or not metric:
-        raise RemedyError(
-            "The 'metric' argument of sweep must be the name of a logged metric, such as 'accuracy' or 'val_auc', "
-            f"or None. Got {safe_repr(metric)} instead."
-        )
-    from ..diagnosis.signals import resolve_metric
-
-    note = resolve_metric(run.logs, metric).note if run.logs else None
-    if note:
-        warnings.warn(f"{note} The sweep scores the default metric instead.", UserWarning, stacklevel=4)
-
-
-def _fold_indices(rows: Any, n: int) -> np.ndarray | None:
-    """A fold's row numbers as an int array, or ``None`` unless they are a non-empty list of rows below ``n``."""
-    try:
-        rows = np.asarray(rows)
-    except Exception:
-        return None
-    if rows.ndim != 1 or rows.size == 0 or rows.dtype.kind not in "iu" or rows.min() < 0 or rows.max() >= n:
-        return None
-    return rows
-
-
-def _split(run: Run, splitter: Any, cv: Any, n: int, labels: np.ndarray | None) -> list[tuple[np.ndarray, ...]]:
-    """The (training rows, validation rows) of every fold, checked: a splitter that raises or gives rows that are
-    not row numbers of the run's ``n`` training rows is one :class:`RemedyError` sentence, before anything trains."""
-    where = f"the {n} training rows of {run.label}"
-    try:
-        folds = list(splitter.split(np.zeros(n), labels))
-    except Exception as exc:  # the user's splitter, or one asked for more folds than there are rows
-        raise RemedyError(
-            f"The 'cv' argument of sweep ({safe_repr(cv)}) could not split {where}: "
-            f"{type(exc).__name__}: {safe_str(exc).rstrip('.')}."
-        ) from None
-    checked = []
-    for fold in folds:
-        pair = tuple(fold) if isinstance(fold, (tuple, list)) and len(fold) == 2 else (None, None)
-        train, val = (_fold_indices(part, n) for part in pair)
-        if train is None or val is None:
-            raise RemedyError(
-                f"The 'cv' argument of sweep must give (training rows, validation rows) pairs of row numbers of {where}"
-                f", none empty. Got a fold {safe_repr(fold)} from {safe_repr(cv)} instead."
-            )
-        checked.append((train, val))
-    if not checked:
-        raise RemedyError(f"The 'cv' argument of sweep ({safe_repr(cv)}) gave no fold of {where}.")
-    return checked
-
-
-def _folds(run: Run, cv: Any) -> tuple[list | None, str | None]:
-    """The fit arguments of each fold (training rows of the run only), and a description."""
-    if cv is None:
-        return None, None
-    from sklearn.model_selection import KFold, StratifiedKFold
-
-    from ..diagnosis.signals import class_values, label_format
-
-    plan = Plan.from_baseline(LEDGER.baseline(root_of(run)))
-    plan.require_arrays("Cross-validation")
-    x, y = plan.training_arrays()
-    sw = plan.fit.get("sample_weight")
-    if sw is not None and plan.fit.get("validation_split"):
-        sw = sw[: len(np.asarray(y))]
-    # the first output's labels (not keras.tree.flatten(y)[0]: that sorts a dict's keys, this keeps their order)
-    target = np.asarray(y if not isinstance(y, (list, tuple, Mapping)) else next(iter(
-        y.values() if isinstance(y, Mapping) else y)))  # fmt: skip
-    labels = None
-    fmt = label_format(target)
-    if fmt in ("sparse", "onehot"):
-        labels = class_values(target, fmt)
-    seed = plan.seed
-    n = len(target)
-    if _is_splitter(cv):
-        splitter, text = cv, type(cv).__name__
-    elif n < 2:
-        raise RemedyError(f"{run.label} has {n} training row(s), too few to cross-validate; pass cv=None.")
-    elif not _is_fold_count(cv, most=n):
-        raise RemedyError(
-            f"The 'cv' argument of sweep must be an int from 2 to {n} (the training rows of {run.label}) or a "
-            f"scikit-learn splitter such as KFold(5). Got {safe_repr(cv)} instead."
-        )
-    else:
-        k = int(cv)
-        if labels is not None and np.unique(labels, return_counts=True)[1].min() >= k:
-            splitter, text = StratifiedKFold(k, shuffle=True, random_state=seed), f"{k}-fold stratified CV"
-        else:
-            splitter, text = KFold(k, shuffle=True, random_state=seed), f"{k}-fold CV"
-    folds = []
-    for tr, va in _split(run, splitter, cv, n, labels):
-        fold = {"x": take_rows(x, tr), "y": take_rows(y, tr), "validation_data": (take_rows(x, va), take_rows(y, va))}
-        if sw is not None:
-            fold["sample_weight"] = take_rows(sw, tr)
-        folds.append(fold)
-    return folds, f"{text} on the {n} training rows"
-
-
 def sweep(
     run: Run,
     grid: Mapping[str, Sequence[Any]],
@@ -490,6 +387,11 @@ def sweep(
     *,
     progress: Callable[[int, int, dict], Any] | None = None,
     metric: str | None = None,
+    engine: str = "process",
+    scheduler: Any = None,
+    search_alg: Any = None,
+    num_samples: int | None = None,
+    storage_path: str | None = None,
 ) -> SweepResult:
     """Rerun ``run`` over a grid of settings, GridSearchCV-style, and report mean +/- std and the best.
 
@@ -509,6 +411,18 @@ def sweep(
         metric: The metric to score (default: the first accuracy-like metric, else the loss); its validation
             value at the *last* epoch is the score (as GridSearchCV scores the fitted model), the best epoch's is
             reported too.
+        engine: ``"process"`` (default: one configuration after another in this process) or ``"ray"``: each
+            configuration is a Ray Tune trial (``pip install 'stallmagic[ray]'``), on the Ray cluster this process
+            connected to with ``ray.init(address=...)``, else on a local Ray started on this machine's CPUs. Trials
+            rebuild the model from its Keras config (a Lambda layer, or a subclassed model without ``get_config``,
+            is refused before anything trains) and need the data as arrays (see :mod:`.sweep_ray`).
+        scheduler: With ``engine="ray"``: a Tune trial scheduler, e.g. ``ASHAScheduler(max_t=epochs,
+            grace_period=1)``, that stops trials falling behind on ``metric`` (each epoch is one report).
+        search_alg: With ``engine="ray"``: a Tune search algorithm that samples the grid's values instead of
+            crossing them all (``num_samples`` trials, default the grid's size).
+        num_samples: With ``search_alg``: how many configurations it samples.
+        storage_path: With ``engine="ray"``: where Tune keeps the trials' checkpoints (default: a temporary folder,
+            removed after the sweep; on a multi-node cluster, storage every node can reach).
 
     Returns:
         A :class:`SweepResult`. Press Interrupt (KeyboardInterrupt) or call its ``stop()`` to end early: finished
@@ -522,4 +436,5 @@ def sweep(
             not a name, a ``progress`` that is not callable. A ``metric`` the run did not log is a warning that
             lists the logged ones; the default metric is scored.
     """
-    return SweepResult.prepare(run, grid, cv, metric=metric).run(progress=progress)
+    options = dict(scheduler=scheduler, search_alg=search_alg, num_samples=num_samples, storage_path=storage_path)
+    return SweepResult.prepare(run, grid, cv, metric=metric, engine=engine, **options).run(progress=progress)
