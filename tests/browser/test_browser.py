@@ -13,21 +13,12 @@ locally on purpose.
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from lab_server import ROOT, drive, jupyter_server, require_browser
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts"
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -50,33 +41,6 @@ HOSTILE_CELLS = [
 ]
 
 
-def require_browser() -> None:
-    if os.environ.get("STALLMAGIC_SKIP_BROWSER") == "1":
-        pytest.skip("STALLMAGIC_SKIP_BROWSER=1: browser test skipped on purpose")
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append(
-            "Debian's Chromium at /usr/bin/chromium (apt-get install -y --no-install-recommends chromium "
-            "chromium-driver; `make test` does it)"
-        )
-    for module in ("playwright", "jupyterlab"):
-        try:
-            __import__(module)
-        except ImportError:
-            missing.append(f"the Python package {module} (pip install -e '.[test]')")
-    if missing:
-        pytest.fail(
-            "The browser test needs " + " and ".join(missing) + ". Set STALLMAGIC_SKIP_BROWSER=1 to skip it locally.",
-            pytrace=False,
-        )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def write_hostile_notebook(path: Path) -> None:
     import nbformat
 
@@ -88,56 +52,15 @@ def write_hostile_notebook(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """A fresh JupyterLab on 127.0.0.1 serving copies of the notebooks: yields (base_url, token, root)."""
+    """A fresh JupyterLab on 127.0.0.1 serving copies of the notebooks: yields (base_url, token, root, home)."""
     require_browser()
     home = tmp_path_factory.mktemp("lab")
     root = home / "root"
     root.mkdir()
     shutil.copy(ROOT / "notebooks" / "diagnose_fit.ipynb", root / "diagnose_fit.ipynb")
     write_hostile_notebook(root / "hostile.ipynb")
-    settings = home / "config" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text('{ "fetchNews": "false", "checkForUpdates": false }')
-    token, port = secrets.token_hex(16), free_port()
-    env = dict(os.environ)
-    env.update(
-        JUPYTER_CONFIG_DIR=str(home / "config"),
-        JUPYTER_DATA_DIR=str(home / "data"),
-        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-        IPYTHONDIR=str(home / "ipython"),
-        PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
-        TF_CPP_MIN_LOG_LEVEL="3",
-        MPLBACKEND="Agg",
-    )
-    cmd = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
-        "--LabApp.extension_manager=readonly", "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    ]  # fmt: skip
-    log = open(home / "lab.log", "wb")  # noqa: SIM115 - closed after the server stops
-    server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.time() > deadline:
-                pytest.fail(f"JupyterLab did not start:\n{(home / 'lab.log').read_text()[-3000:]}", pytrace=False)
-            time.sleep(0.5)
+    with jupyter_server(home, root) as (base, token):
         yield base, token, root, home
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
 
 
 def test_panel_in_jupyterlab(lab):
@@ -145,15 +68,7 @@ def test_panel_in_jupyterlab(lab):
     ARTIFACTS.mkdir(exist_ok=True)
     for stale in [*ARTIFACTS.glob("panel-*.png"), ARTIFACTS / "page-after.png", ARTIFACTS / "failure.png"]:
         stale.unlink(missing_ok=True)  # an earlier run's screenshots must not pass for this one's
-    proc = subprocess.run(
-        [sys.executable, str(Path(__file__).with_name("drive.py")), base, token, "diagnose_fit.ipynb",
-         "hostile.ipynb", str(ARTIFACTS)],
-        capture_output=True, text=True, timeout=480,
-    )  # fmt: skip
-    if proc.returncode != 0:
-        log = (home / "lab.log").read_text()[-3000:]
-        pytest.fail(f"drive.py failed:\n{proc.stderr[-4000:]}\n--- JupyterLab log ---\n{log}", pytrace=False)
-    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    seen = drive("drive.py", [base, token, "diagnose_fit.ipynb", "hostile.ipynb", str(ARTIFACTS)], home, 480)
     (ARTIFACTS / "browser.json").write_text(json.dumps(seen, indent=1))
 
     assert seen["curves_width"] > 300, seen  # the curves' inline SVG rendered
