@@ -159,6 +159,8 @@ class FitRecord:
     validation_kind: str | None = None
     n_train: int | None = None
     n_val: int | None = None
+    distribution: str | None = None  # the tf.distribute strategy or Keras distribution's class; None: one device
+    replicas: int = 1  # how many ways each batch is split across devices
 
     @property
     def epochs_asked(self) -> int:
@@ -242,6 +244,7 @@ class Run:
     initial_weights: list | None = _runtime()
     final_weights: list | None = _runtime()  # the weights at the end of the fit (restore() puts them back)
     fit_call: dict | None = _runtime()  # {"args": (...), "kwargs": {...}} exactly as the user called fit
+    distribution: Any = _runtime()  # the live tf.distribute strategy or keras.distribution the fit ran under
     session: Session | None = _runtime()
     parent: Run | None = _runtime()
     remedy: Any = _runtime()
