@@ -276,7 +276,7 @@ class Run:
 
         Args:
             metric: What "accuracy" means for this run (default: the first accuracy-like metric, else the loss).
-            gradients: Run the gradient/dead-ReLU probe (default ``True``; TensorFlow backend only).
+            gradients: Run the gradient/dead-ReLU probe (default ``True``; TensorFlow, JAX and torch backends).
 
         Returns:
             A :class:`~stallmagic.diagnosis.report.Report`, also kept as ``run.report``.

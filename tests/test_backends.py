@@ -1,4 +1,5 @@
-"""stallmagic uses only the public ``keras`` API, so it records and diagnoses fits on the JAX backend too.
+"""stallmagic uses only the public ``keras`` API, so it records and diagnoses fits on the JAX backend too, gradient
+and dead-ReLU probe included (its figures are compared with TensorFlow's in ``tests/diagnosis/test_probe_backends.py``).
 
 Keras picks its backend once per process, so the JAX run happens in a subprocess.
 """
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = textwrap.dedent(
     """
     import json, keras, numpy as np, stallmagic
+    from stallmagic.diagnosis.measure import measure
     from sklearn.datasets import load_digits
     x, y = load_digits(return_X_y=True)
     x = (x / 16).astype("float32")
@@ -30,6 +32,7 @@ SCRIPT = textwrap.dedent(
         history = model.fit(x, y, validation_split=0.2, epochs=3, batch_size=64, verbose=0)
     run = session.runs[0]
     report = run.diagnose()
+    probe = measure(run).gradients
     print(json.dumps({
         "backend": keras.backend.backend(),
         "restored": keras.Model.fit is original,
@@ -40,6 +43,8 @@ SCRIPT = textwrap.dedent(
         "output": run.model.output_activation,
         "notes": report.notes,
         "summary_epochs": report.summary["epochs_done"],
+        "probe_layers": probe.layers,
+        "probe_moments": sorted(probe.loss),
     }))
     """
 )
@@ -55,4 +60,5 @@ def test_capture_and_diagnosis_on_the_jax_backend():
     assert result["initial_weights"] == 4 and result["end"] == "completed"
     assert result["lr"] == pytest.approx([0.001] * 3) and result["output"] == "softmax"
     assert result["summary_epochs"] == 3
-    assert any("TensorFlow backend only" in note for note in result["notes"])
+    assert not any("not measured" in note for note in result["notes"]), result["notes"]  # the probe runs on JAX
+    assert result["probe_layers"] == ["dense", "dense_1"] and result["probe_moments"] == ["end", "start"]

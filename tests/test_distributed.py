@@ -152,6 +152,7 @@ def test_a_fit_on_two_devices_is_captured_diagnosed_and_rerun_on_them(two_device
     assert result["backend"] == backend
     assert result["record"] == [name, 2, 2]
     assert result["first"] == "lr_too_high"
+    assert result["probe_notes"] == []  # the gradient probe ran on the replicated weights (JAX included)
     end, fixed_acc, fixed_distribution = result["fixed"]
     assert end == "completed" and fixed_distribution == name
     assert fixed_acc > result["val_acc"] + 0.3  # stuck at chance (~0.1) before, learning after
