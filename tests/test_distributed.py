@@ -10,8 +10,9 @@ Each script trains the same small digits MLP with SGD at a learning rate 500x to
 names that first, reruns with the measured learning rate (it must beat the stuck run), reruns with a remedy that
 rebuilds the model (dropout) and checks that the rebuilt model and the reruns' fresh optimizers live on both devices,
 that every replica starts each rerun from the original starting weights (a callback of the user's, made anew for
-each rerun, reads every replica's first kernel when training begins), and that a batch size the two replicas cannot
-share is refused before anything is trained.
+each rerun, reads every replica's first kernel when training begins), that ``run.restore()`` puts the original
+run's final weights on every replica, and that a batch size the two replicas cannot share is refused before
+anything is trained.
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ for attempt in (lambda: run.rerun(batch_size=33), lambda: run.rerun(Remedy("batc
     except RemedyError as exc:
         refused.append(str(exc))
 rebuilt = run.rerun("dropout", epochs=1)
+run.restore()  # the original run's final weights, back on every replica
+restored = [np.array_equal(v, run.final_weights[0]) for v in replica_values(model.trainable_variables[0])]
 batch_hooks = [name for name in dir(keras.callbacks.Callback) if "batch" in name and name.startswith("on_")
                and getattr(Recorder, name) is not getattr(keras.callbacks.Callback, name)]
 print(json.dumps({{
@@ -110,6 +113,7 @@ print(json.dumps({{
     "replicas_at_start": [len(values) for values in seen],
     "every_replica_from_start": [all(np.array_equal(v, run.initial_weights[0]) for v in vs) for vs in seen],
     "refused": refused,
+    "restored_on_every_replica": restored,
     "batch_hooks": batch_hooks,
     "seconds": time.perf_counter() - began,
 }}))
@@ -126,7 +130,8 @@ def two_device_runs():
     """Both backends' scripts, started together; each test waits for its own."""
     procs = {}
     for backend, (env, devices) in ENVIRONMENTS.items():
-        full_env = {**os.environ, **env, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+        # one OpenMP thread: scikit-learn's probes otherwise spin against TensorFlow's and XLA's threads (10x the CPU)
+        full_env = {**os.environ, **env, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": "1"}
         code = SCRIPT.format(devices=textwrap.dedent(devices))
         procs[backend] = subprocess.Popen(
             [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env
@@ -161,6 +166,7 @@ def test_a_fit_on_two_devices_is_captured_diagnosed_and_rerun_on_them(two_device
     # the original fit, the learning-rate rerun and the rebuilt model's rerun: each replica from the same weights
     assert result["replicas_at_start"] == [2, 2, 2]
     assert all(result["every_replica_from_start"])
+    assert result["restored_on_every_replica"] == [True, True]
     assert len(result["refused"]) == 2
     assert all("does not divide among the 2 replicas" in why and "32 or 34" in why for why in result["refused"])
     assert result["batch_hooks"] == []  # nothing stallmagic adds runs per step

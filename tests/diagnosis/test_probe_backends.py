@@ -59,7 +59,8 @@ print(json.dumps({{"findings": [f.code for f in report.findings], "notes": repor
 
 
 def _start(backend: str, code: str, python: str = sys.executable) -> subprocess.Popen:
-    env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3",
+           "OMP_NUM_THREADS": "1"}  # two processes at once on two cores: scikit-learn's threads would only spin
     return subprocess.Popen([python, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
