@@ -3,8 +3,9 @@
 TensorFlow: ``tf.distribute.MirroredStrategy`` over two logical CPU devices (configured before TensorFlow
 initialises); the model is built and compiled in the strategy's scope and fitted outside it, as Keras's guide does.
 JAX: ``keras.distribution.DataParallel`` over two host devices (``XLA_FLAGS``, read when JAX starts); the model is
-built and fitted inside the distribution's scope and rerun outside it. Each backend needs a fresh process, so each
-runs in a subprocess; both start together (a module fixture) and each test reads its own.
+built and fitted inside the distribution's scope and rerun outside it; a third script does the same under
+``ModelParallel`` with a simple layout map. Each needs a fresh process, so each runs in a subprocess; all start
+together (a module fixture) and each test reads its own.
 
 Each script trains the same small digits MLP with SGD at a learning rate 500x too high, checks that the diagnosis
 names that first, reruns with the measured learning rate (it must beat the stuck run), reruns with a remedy that
@@ -119,10 +120,43 @@ print(json.dumps({{
 }}))
 """
 
+MODEL_PARALLEL = """
+import json
+import jax, keras, numpy as np, stallmagic
+from sklearn.datasets import load_digits
+mesh = keras.distribution.DeviceMesh((1, 2), ["batch", "model"], devices=jax.devices())
+layout = keras.distribution.LayoutMap(mesh)
+layout[".*dense.*kernel"] = (None, "model")  # every Dense kernel split by its output units across the 2 devices
+distribution = keras.distribution.ModelParallel(layout_map=layout, batch_dim_name="batch")
+x, y = load_digits(return_X_y=True)
+x, y = (x[:1600] / 16).astype("float32"), y[:1600]
+keras.utils.set_random_seed(0)
+with distribution.scope():
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=5.0), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    with stallmagic.capture() as session:
+        model.fit(x, y, validation_split=0.2, epochs=3, batch_size=64, verbose=0)
+run = session.runs[0]
+report = run.diagnose()
+fixed = run.rerun(next(r for r in report.findings[0].remedies if r.code == "learning_rate"))
+rebuilt = run.rerun("dropout", epochs=1)
+print(json.dumps({
+    "record": [run.fit.distribution, run.fit.replicas],
+    "first": report.findings[0].code,
+    "probe_notes": [note for note in report.notes if "radient" in note],
+    "val_acc": max(run.logs["val_accuracy"]),
+    "fixed": [fixed.end, max(fixed.logs["val_accuracy"])],
+    "rebuilt_kernel_split": str(rebuilt.keras_model.layers[0].kernel.value.sharding.spec),
+}))
+"""
+
 ENVIRONMENTS = {
     "tensorflow": ({"KERAS_BACKEND": "tensorflow"}, TENSORFLOW_DEVICES),
     "jax": ({"KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}, JAX_DEVICES),
 }
+TWO_JAX_DEVICES = ENVIRONMENTS["jax"][0]
 
 
 @pytest.fixture(scope="module")
@@ -133,13 +167,17 @@ def two_device_runs():
         # one OpenMP thread: scikit-learn's probes otherwise spin against TensorFlow's and XLA's threads (10x the CPU)
         full_env = {**os.environ, **env, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": "1"}
         code = SCRIPT.format(devices=textwrap.dedent(devices))
-        procs[backend] = subprocess.Popen(
-            [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env
-        )
+        procs[backend] = _start(code, full_env)
+    procs["model_parallel"] = _start(MODEL_PARALLEL, {**full_env, **TWO_JAX_DEVICES})
     yield procs
     for proc in procs.values():
         if proc.poll() is None:
             proc.kill()
+
+
+def _start(code: str, env: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)  # fmt: skip
 
 
 def _result(procs: dict, backend: str) -> dict:
@@ -170,3 +208,13 @@ def test_a_fit_on_two_devices_is_captured_diagnosed_and_rerun_on_them(two_device
     assert len(result["refused"]) == 2
     assert all("does not divide among the 2 replicas" in why and "32 or 34" in why for why in result["refused"])
     assert result["batch_hooks"] == []  # nothing stallmagic adds runs per step
+
+
+def test_a_model_parallel_fit_on_jax_is_rerun_with_its_layout(two_device_runs):
+    """``ModelParallel`` with a simple layout map (each Dense kernel split across the two devices, one batch
+    replica): diagnosed with the probe, rerun with a fix, and a rebuilt model gets the same layout."""
+    result = _result(two_device_runs, "model_parallel")
+    assert result["record"] == ["ModelParallel", 1]
+    assert result["first"] == "lr_too_high" and result["probe_notes"] == []
+    assert result["fixed"][0] == "completed" and result["fixed"][1] > result["val_acc"] + 0.3
+    assert result["rebuilt_kernel_split"] == "P(None, 'model')"
