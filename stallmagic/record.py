@@ -165,6 +165,8 @@ class FitRecord:
     validation_kind: str | None = None
     n_train: int | None = None
     n_val: int | None = None
+    distribution: str | None = None  # the tf.distribute strategy or Keras distribution's class; None: one device
+    replicas: int = 1  # how many ways each batch is split across devices
 
     @property
     def epochs_asked(self) -> int:
@@ -248,6 +250,7 @@ class Run:
     initial_weights: list | None = _runtime()
     final_weights: list | None = _runtime()  # the weights at the end of the fit (restore() puts them back)
     fit_call: dict | None = _runtime()  # {"args": (...), "kwargs": {...}} exactly as the user called fit
+    distribution: Any = _runtime()  # the live tf.distribute strategy or keras.distribution the fit ran under
     session: Session | None = _runtime()
     parent: Run | None = _runtime()
     remedy: Any = _runtime()
@@ -285,7 +288,7 @@ class Run:
 
         Args:
             metric: What "accuracy" means for this run (default: the first accuracy-like metric, else the loss).
-            gradients: Run the gradient/dead-ReLU probe (default ``True``; TensorFlow backend only).
+            gradients: Run the gradient/dead-ReLU probe (default ``True``; TensorFlow, JAX and torch backends).
 
         Returns:
             A :class:`~stallmagic.diagnosis.report.Report`, also kept as ``run.report``.

@@ -326,6 +326,7 @@ def _distinct(sessions: list[Session]) -> list[Session]:
 def _start_run(
     sessions: list[Session], model: Any, bound: inspect.BoundArguments, args: tuple, kwargs: dict, attrs: dict
 ) -> Run:
+    from .devices import fit_distribution
     from .snapshot import snapshot_fit
 
     full = bound.signature.bind(*bound.args, **bound.kwargs)
@@ -336,6 +337,7 @@ def _start_run(
     run.data = refs
     run.keras_model = model
     run.fit_call = {"args": args, "kwargs": dict(kwargs)}
+    run.distribution, fit_record.distribution, fit_record.replicas = fit_distribution(model)
     run.extras["call_sites"] = calling_frames()  # where the user's code called fit: what "Keep this fix" edits
     run.started_at = time.time()
     seed = user_random_seed()

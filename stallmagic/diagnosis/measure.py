@@ -9,7 +9,9 @@ exactly the weights it had before (the probe sets and restores them).
 A model with several outputs is judged on its first output by Keras's order (its samples' targets and its
 predictions, read under that output's name, :class:`~stallmagic.record.ModelRecord`), but the
 gradient probe differentiates the loss the model trains on, every output's term included, with the targets in the
-structure ``fit`` got them: that is the gradient training followed, and it reaches every head's layers.
+structure ``fit`` got them: that is the gradient training followed, and it reaches every head's layers. The loss
+and its gradients come from the running backend's autodiff (``probe_tf.py``, ``probe_jax.py``, ``probe_torch.py``,
+chosen by :mod:`.probe_backends`); every figure built from them is computed here, once, for all backends.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ..capture.activations import layer_activation
 from ..capture.snapshot import n_rows
 from ..record import Run
 from .measurements import ArraySample, GradientProbe, Measurements
+from .probe_backends import loss_and_gradients_for
 
 #: Rows sampled from each split for the data checks and the prediction pass.
 MAX_ROWS = 5000
@@ -276,32 +279,25 @@ def _relu_layers(model: Any) -> list:
 
 def _gradient_probe(run: Run, model: Any, x_struct: Any, targets: Any, notes: list[str]):
     """Gradients, weights and dead ReLUs on one batch of ``x_struct`` and ``targets`` (every output's targets, in the
-    structure ``fit`` got them), at the starting and the final weights; ``None`` with a note when not measured."""
+    structure ``fit`` got them), at the starting and the final weights; ``None`` with a note when not measured.
+
+    The loss and its gradients come from the running backend's own autodiff (:mod:`.probe_backends`); the figures
+    built from them are computed here, the same way on every backend."""
     import keras
 
-    if keras.backend.backend() != "tensorflow":
+    backend = keras.backend.backend()
+    gradients_of = loss_and_gradients_for(backend)
+    if gradients_of is None:
         notes.append(
-            f"Gradients and dead ReLUs are measured on the TensorFlow backend only (this is "
-            f"{keras.backend.backend()}): not measured."
+            f"Gradients and dead ReLUs are measured on the TensorFlow, JAX and torch backends (this is {backend}): "
+            "not measured."
         )
         return None
-    n_targets = n_rows(targets)
-    if not n_targets:
-        return None
-
-    rows = np.arange(n_targets)
-    flat = _flatten_numeric(x_struct)
-    if flat is not None and len(flat) == n_targets:  # rows with NaN/inf inputs would only probe the NaN
-        rows = rows[np.isfinite(flat).all(axis=1)]
-    rows = rows[: min(PROBE_ROWS, len(rows))]
-    if len(rows) == 0:
-        return None
-    n = len(rows)
-    xb = _take(x_struct, rows)
-    yb = _take(targets, rows)
+    batch = _probe_batch(x_struct, targets)
     layers = _kernel_layers(model)
-    if not layers:
+    if batch is None or not layers:
         return None
+    xb, yb = batch
     relus = _relu_layers(model)
     activations = None
     if relus:
@@ -309,55 +305,70 @@ def _gradient_probe(run: Run, model: Any, x_struct: Any, targets: Any, notes: li
             activations = keras.Model(model.inputs, [layer.output for layer in relus])
         except Exception:
             notes.append("Dead ReLUs are measured on Sequential and Functional models only: not measured.")
-    probe = GradientProbe(layers=[layer.name for layer in layers], batch_rows=n)
+    probe = GradientProbe(layers=[layer.name for layer in layers], batch_rows=n_rows(yb) or 0)
     final = model.get_weights()
-    with warnings.catch_warnings():
-        return _probe_moments(run, model, probe, final, layers, relus, activations, xb, yb, notes)
-
-
-def _probe_moments(run, model, probe, final, layers, relus, activations, xb, yb, notes):
-    import tensorflow as tf
-
-    # Every moment loads its own weights: "end" must not inherit the starting weights "start" just loaded.
-    moments = [("end", final)]
+    moments = [("end", final)]  # every moment loads its own weights: "end" must not inherit "start"'s
     if run.initial_weights is not None:
         moments.insert(0, ("start", run.initial_weights))
-    start_values = None
-    try:
+    with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The structure of `inputs`")
-        for when, weights in moments:
-            model.set_weights(weights)
-            kernels = [layer.kernel for layer in layers]
-            with tf.GradientTape() as tape:
-                y_pred = model(xb, training=False)
-                loss = model.compute_loss(x=xb, y=yb, y_pred=y_pred, training=False)
-            grads = tape.gradient(loss, [k.value if hasattr(k, "value") else k for k in kernels])
-            probe.loss[when] = float(loss)
-            probe.grad_norms[when] = [float(tf.norm(g)) if g is not None else 0.0 for g in grads]
-            values = [np.array(k.numpy()) for k in kernels]
-            probe.weight_norms[when] = [float(np.linalg.norm(v)) for v in values]
-            if when == "start":
-                start_values = values
-            elif start_values is not None:
-                probe.weight_change = [
-                    float(np.linalg.norm(v - v0) / max(np.linalg.norm(v0), 1e-12))
-                    for v, v0 in zip(values, start_values, strict=False)
-                ]
-            if activations is not None:
-                outs = activations(xb, training=False)
-                outs = outs if isinstance(outs, (list, tuple)) else [outs]
-                probe.dead_relu[when] = {
-                    layer.name: _dead_share(np.asarray(o)) for layer, o in zip(relus, outs, strict=False)
-                }
-    except Exception as exc:  # the error's own text is Keras's internals, not something the user can act on
-        notes.append(
-            f"The gradient probe could not run on this model ({type(exc).__name__}): gradients and dead ReLUs were "
-            "not measured."
-        )
-        return None
-    finally:
-        model.set_weights(final)
+        try:
+            start = None
+            for when, weights in moments:
+                model.set_weights(weights)
+                measured = gradients_of(model, [layer.kernel for layer in layers], xb, yb)
+                start = _probe_moment(probe, when, measured, layers, start)
+                if activations is not None:
+                    probe.dead_relu[when] = _dead_relus(activations, relus, xb)
+        except Exception as exc:  # the error's own text is Keras's internals, not something the user can act on
+            notes.append(
+                f"The gradient probe could not run on this model ({type(exc).__name__}): gradients and dead ReLUs "
+                "were not measured."
+            )
+            return None
+        finally:
+            model.set_weights(final)
     return probe
+
+
+def _probe_batch(x_struct: Any, targets: Any) -> tuple[Any, Any] | None:
+    """The probe's fixed batch: the first :data:`PROBE_ROWS` rows whose inputs are all finite (rows with NaN/inf
+    inputs would only probe the NaN), as ``(inputs, targets)``; ``None`` when no row is left."""
+    n_targets = n_rows(targets)
+    if not n_targets:
+        return None
+    rows = np.arange(n_targets)
+    flat = _flatten_numeric(x_struct)
+    if flat is not None and len(flat) == n_targets:
+        rows = rows[np.isfinite(flat).all(axis=1)]
+    rows = rows[: min(PROBE_ROWS, len(rows))]
+    if len(rows) == 0:
+        return None
+    return _take(x_struct, rows), _take(targets, rows)
+
+
+def _probe_moment(
+    probe: GradientProbe, when: str, measured: tuple, layers: list, start: list | None
+) -> list[np.ndarray]:
+    """Record one moment's loss, gradient norms and kernel norms, and at the end how far each kernel moved since
+    ``start`` (the kernels at the start, if probed), relative to its starting norm; return the kernels' values."""
+    loss, grads = measured
+    probe.loss[when] = float(loss)
+    probe.grad_norms[when] = [float(np.linalg.norm(g)) if g is not None else 0.0 for g in grads]
+    values = [np.array(layer.kernel.numpy()) for layer in layers]
+    probe.weight_norms[when] = [float(np.linalg.norm(v)) for v in values]
+    if when == "end" and start is not None:
+        probe.weight_change = [
+            float(np.linalg.norm(v - v0) / max(np.linalg.norm(v0), 1e-12)) for v, v0 in zip(values, start, strict=False)
+        ]
+    return values
+
+
+def _dead_relus(activations: Any, relus: list, xb: Any) -> dict[str, float]:
+    """Share of dead units of each ReLU layer on the batch ``xb`` (see :func:`_dead_share`)."""
+    outs = activations(xb, training=False)
+    outs = outs if isinstance(outs, (list, tuple)) else [outs]
+    return {layer.name: _dead_share(_to_numpy(o)) for layer, o in zip(relus, outs, strict=False)}
 
 
 def _dead_share(out: np.ndarray) -> float:

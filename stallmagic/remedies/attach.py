@@ -49,7 +49,7 @@ def diagnose_run(run: Run, *, metric: str | None = None, gradients: bool = True)
         run: A captured Run; without its data (a Run rebuilt from JSON) only the curves and the configuration are
             read.
         metric: What "accuracy" means for this run (default: the first accuracy-like metric, else the loss).
-        gradients: Run the gradient/dead-ReLU probe (default ``True``; TensorFlow backend only).
+        gradients: Run the gradient/dead-ReLU probe (default ``True``; TensorFlow, JAX and torch backends).
 
     Returns:
         The :class:`~stallmagic.diagnosis.report.Report`, remedies attached, also kept as ``run.report``.

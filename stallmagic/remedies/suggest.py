@@ -250,6 +250,10 @@ def _batch_size(ev: dict, run: Run, s: Any) -> list[Remedy]:
     else:
         new = int(min(128, max(16, 2 ** round(math.log2(max(16.0, n / 50))))))
         basis = f"batch {new}: the power of two nearest {int(n):,} training rows / 50 (about 50 steps an epoch), 16-128"
+    replicas = run.fit.replicas
+    if replicas > 1 and new % replicas:  # each batch is split evenly across the fit's devices
+        new = max(replicas, round(new / replicas) * replicas)
+        basis += f"; rounded to {new}, a multiple of the fit's {replicas} replicas"
     return [Remedy("batch_size", {"batch_size": int(new)}, evidence={"basis": basis})]
 
 

@@ -64,7 +64,7 @@ from .._internal.text import safe_repr, safe_str
 from ..capture.intercept import ERROR_MESSAGE_LIMIT
 from ..record import ErrorRecord, Run, Session
 from ..remedies import Remedy, RemedyError
-from . import file_callbacks, lr_range, surgery, training
+from . import devices, file_callbacks, lr_range, surgery, training
 from .ledger import LEDGER, ModelSnapshot, check_run, final_weights, root_of
 from .overrides import check_epochs, check_overrides
 from .plan import Plan, check_rereadable
@@ -194,6 +194,7 @@ def build_plan(run: Run, steps: list, *, caller: str = "rerun") -> Plan:
         if overrides:
             plan.override(overrides, caller=caller)
     check_epochs(plan.fit, caller=caller)
+    devices.check_batch_divides(plan)  # a fit on several devices splits each batch among them
     surgery.check_model_edits(plan)
     return plan
 
@@ -308,11 +309,12 @@ class _RerunJob:
         new: Run | None = None
         traced_before = custom_gradient_names()
         try:
-            try:
-                model = self._prepare()
-                self._measure_rate(model)
-                self._compile(model)
-                self._fit(model)
+            try:  # in the original fit's strategy scope or distribution: the same devices build and train
+                with devices.rerun_scope(self.plan):
+                    model = self._prepare()
+                    self._measure_rate(model)
+                    self._compile(model)
+                    self._fit(model)
                 new = _recorded(self.session, count)
             finally:  # what TensorFlow registered for good while tracing goes when this model's graphs do
                 trained = self.prepared.model if self.prepared is not None else user_model
@@ -522,7 +524,8 @@ def restore(run: Run) -> Run:
             plan.baseline.optimizer_type = opt_type
         plan.fit = {}
         LEDGER.drop_traced_gradients(model)  # compiling drops the train function they were traced for
-        training.compile_model(model, plan)
+        with devices.rerun_scope(plan):  # the fresh optimizer on the original fit's devices
+            training.compile_model(model, plan)
     elif not record.steps and LEDGER.holder(model) is not None:
         base = LEDGER.baseline(run)
         if base.original_optimizer is not None:

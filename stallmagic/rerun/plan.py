@@ -54,6 +54,8 @@ class Baseline:
         compile: ``loss``, ``metrics``, ``loss_weights``, ``weighted_metrics``, ``run_eagerly``,
             ``steps_per_execution``, ``jit_compile`` as given to ``compile``.
         seed: The seed reruns set (the user's Keras seed when one was set, else 0).
+        distribution: The ``tf.distribute`` strategy or Keras distribution the original fit ran under (``None``:
+            one device); a rerun builds and trains inside its scope (:mod:`.devices`).
     """
 
     run: Run
@@ -67,6 +69,7 @@ class Baseline:
     original_optimizer: Any
     compile: dict
     seed: int
+    distribution: Any = None
 
     @classmethod
     def of(cls, run: Run) -> Baseline:
@@ -99,6 +102,7 @@ class Baseline:
             original_optimizer=live,
             compile=compile_arguments(model, run),
             seed=recorded_seed(run),
+            distribution=run.distribution,
         )
 
 
