@@ -43,6 +43,7 @@ from .html import (
     status_html,
     title_html,
 )
+from .per_run import findings_title, other_runs
 from .plot import curves, gap_state
 from .table import comparison_rows
 
@@ -124,9 +125,8 @@ def twin_html(
         rows = comparison_rows(runs, metric=metric)
         index = runs.index(selected)
         parts.append("<div><b>Runs</b></div>" + runs_table_html(rows, selected=index if index < len(rows) else None))
-    for run in runs:
-        if run is not selected and run.report is not None:
-            parts.append(f"<details><summary>Findings of {esc(run.label)}</summary>{_findings(run, None)}</details>")
+    for run in other_runs(runs, selected, limit=None):  # as the panel's collapsed section lists them
+        parts.append(f"<details><summary>{esc(findings_title(runs, run))}</summary>{_findings(run, None)}</details>")
     parts += [note(p, error=True) for p in notes]
     parts.append(
         '<div style="opacity:0.7;font-size:0.9em">A static copy of the stallmagic panel: run the cell in a live '
