@@ -4,7 +4,9 @@ After Apply & rerun the panel selects the new run, but the run it came from (the
 fixes the user compares against. So below the selected run's findings, a collapsed Accordion lists the other
 diagnosed runs' findings (:func:`~stallmagic.render.per_run.other_runs`: the baseline first), each section with its
 own working buttons; a section the user opened stays open when the panel is redrawn after a rerun started from it.
-A fix already rerun from a run is a disabled button that names the rerun ("applied: <run>"). The static twin lists
+A fix already rerun from a run is a disabled button that names the rerun ("applied: <run>"). Under the selected
+run's findings, a classifier's recall per class (worst classes first) and its confusion matrix, folded
+(:mod:`stallmagic.render.classes`), so a class-imbalance finding can be seen. The static twin lists
 the same runs under the same titles in closed ``<details>``.
 
 The widgets only show and forward clicks: a button calls ``on_rerun(run, remedy, button)``, which the panel routes
@@ -19,6 +21,7 @@ from typing import Any
 
 from ..record import Run
 from ..render import html
+from ..render.classes import class_view_html
 from ..render.per_run import applied_rerun, findings_title, other_runs
 from .cell import CellRuns
 
@@ -54,12 +57,14 @@ class FindingsView:
         self._others_shown: list[Run] = []
         self._open: Run | None = None  # the other run whose section the user opened
 
-    def show(self, selected: Run, *, extra_html: str = "") -> None:
-        """Redraw for ``selected``: its findings (and ``extra_html`` under them), then the other runs' findings."""
+    def show(self, selected: Run) -> None:
+        """Redraw for ``selected``: its findings and (a classifier) its recall per class, then the other runs'
+        findings."""
         self.buttons = {}
         children = self._run_widgets(selected, primary=True)
-        if extra_html:
-            children.append(self._w.HTML(extra_html))
+        classes = class_view_html(getattr(selected.report, "per_class", None))
+        if classes:
+            children.append(self._w.HTML(classes))
         others = other_runs(self.cell.runs, selected)
         self.others = self._accordion(others) if others else None
         if self.others is not None:
