@@ -58,13 +58,9 @@ class FindingsView:
         self._open: Run | None = None  # the other run whose section the user opened
 
     def show(self, selected: Run) -> None:
-        """Redraw for ``selected``: its findings and (a classifier) its recall per class, then the other runs'
-        findings."""
+        """Redraw for ``selected``: its findings and (a classifier) its recall per class, then the other runs'."""
         self.buttons = {}
         children = self._run_widgets(selected, primary=True)
-        classes = class_view_html(getattr(selected.report, "per_class", None))
-        if classes:
-            children.append(self._w.HTML(classes))
         others = other_runs(self.cell.runs, selected)
         self.others = self._accordion(others) if others else None
         if self.others is not None:
@@ -75,7 +71,7 @@ class FindingsView:
     def _accordion(self, runs: list[Run]) -> Any:
         """The other runs' findings, one closed section each (the one the user had opened stays open)."""
         w = self._w
-        sections = [w.VBox(self._run_widgets(run, primary=False)) for run in runs]
+        sections = [w.VBox(self._run_widgets(run, primary=False)) for run in runs]  # as the static twin folds them
         titles = [findings_title(self.cell.runs, run) for run in runs]
         accordion = w.Accordion(children=sections, titles=titles)
         accordion.selected_index = runs.index(self._open) if self._open in runs else None
@@ -89,7 +85,8 @@ class FindingsView:
         self._open = self._others_shown[index] if isinstance(index, int) else None
 
     def _run_widgets(self, run: Run, *, primary: bool) -> list[Any]:
-        """One run's findings: the head line, each finding with its remedies as rows, the rest by title."""
+        """One run's findings: the head line, each finding with its remedies as rows, the rest by title, a
+        classifier's recall per class, what was not checked (the order of the static twin)."""
         w = self._w
         report = run.report
         if report is None:
@@ -109,6 +106,9 @@ class FindingsView:
         rest = report.findings[MAX_FINDINGS:]
         if rest:
             children.append(w.HTML(html.more_findings_html(rest)))
+        classes = class_view_html(getattr(report, "per_class", None))
+        if classes:
+            children.append(w.HTML(classes))
         if report.notes:
             children.append(w.HTML(html.not_checked_html(report.notes)))
         return children

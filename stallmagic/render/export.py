@@ -76,7 +76,7 @@ def class_markdown(view: Any) -> list[str]:
         return [*lines, "", f"{len(view.classes)} classes: the confusion matrix is in the JSON export.", ""]
     names = [md_escape(c) for c in view.classes]
     lines += ["", f"### Confusion matrix ({view.split} sample, {view.rows} rows; rows: true class, columns: predicted)"]
-    lines += ["", "| true \\\\ predicted | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    lines += ["", "| true / predicted | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     lines += [f"| {names[i]} | " + " | ".join(str(int(n)) for n in row) + " |" for i, row in enumerate(view.confusion)]
     return [*lines, ""]
 

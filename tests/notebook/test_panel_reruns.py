@@ -63,6 +63,7 @@ def test_after_a_rerun_the_baselines_findings_and_remaining_fixes_are_still_ther
     assert others.titles[0].startswith(f"Findings of {baseline.label}: ")
     assert "fix" in others.titles[0] and "not tried" in others.titles[0]
     assert "Learning rate too high" in html_of(others)  # the baseline's findings, one click away
+    assert "Recall per class" in html_of(others)  # and its per-class view, as the static twin folds it
     applied = panel.rerun_buttons[(baseline.index, "learning_rate")]
     assert applied.disabled and applied.description == "Applied"  # an applied fix says so
     assert f"applied: {cell.runs[1].label}" in html_of(others)
