@@ -53,13 +53,15 @@ class FindingsView:
         self.box.add_class("stallmagic-findings")
         #: The Apply & rerun buttons on show, by (run index, remedy code): the selected run's and the other runs'.
         self.buttons: dict[tuple[int, str], Any] = {}
+        #: Every Apply & rerun button on show (two findings of a run may offer a remedy of the same code).
+        self.all_buttons: list[Any] = []
         self.others: Any = None  # the Accordion of the other runs' findings, when there are any
         self._others_shown: list[Run] = []
         self._open: Run | None = None  # the other run whose section the user opened
 
     def show(self, selected: Run) -> None:
         """Redraw for ``selected``: its findings and (a classifier) its recall per class, then the other runs'."""
-        self.buttons = {}
+        self.buttons, self.all_buttons = {}, []
         children = self._run_widgets(selected, primary=True)
         others = other_runs(self.cell.runs, selected)
         self.others = self._accordion(others) if others else None
@@ -133,6 +135,7 @@ class FindingsView:
         button.on_click(functools.partial(self._clicked, run, remedy))
         button._stallmagic_reason = reason  # kept disabled by the panel's _set_enabled
         self.buttons[(run.index, str(getattr(remedy, "code", title)))] = button
+        self.all_buttons.append(button)
         text = html.remedy_row_html(
             remedy, reason=getattr(remedy, "disabled_reason", None), applied=applied.label if applied else None
         )

@@ -532,7 +532,7 @@ class Panel:
 
     def _buttons(self) -> list[Any]:
         out = [self.keep_button, self.restore_button, self.repair_button, self.sweep_button, self.export_button]
-        out += list(self.rerun_buttons.values())
+        out += list(self.findings_view.all_buttons)
         out += [c for c in self.sweep_box.children if isinstance(c, self._w.Button)]
         return out
 

@@ -86,3 +86,13 @@ def test_a_remaining_fix_of_the_baseline_reruns_from_the_baseline(rerun_panel):
     assert others.titles[0].startswith(f"Findings of {baseline.label}: ")
     assert others.selected_index == 0  # the section the user opened stays open after the rerun it started
     assert panel.rerun_buttons[(baseline.index, "gradient_clipping")].disabled
+
+
+def test_every_button_on_show_is_disabled_when_the_panel_detaches(rerun_panel):
+    """Two findings of the baseline offer a learning-rate remedy (lr_too_high and dying_relu): the buttons dict keeps
+    one per code, and the other one stayed clickable-looking on a detached panel."""
+    panel = rerun_panel[0]
+    buttons = panel.findings_view.all_buttons
+    assert len(buttons) > len(panel.rerun_buttons)
+    panel.detach()
+    assert all(button.disabled for button in buttons)
