@@ -36,42 +36,13 @@ from ..render.export import safe_filename
 from ..render.plot import curves, drawn, gap_state, svg
 from ..render.table import comparison_rows
 from .cell import REPAIR_BUDGET, CellRuns
+from .displays import LiveView, StaticTwin
 from .findings_view import FindingsView
 from .new_cell import CellWriter
 from .throttle import Throttle
 
 #: A click on a button within this many seconds after its own action finished was queued during the action.
 DEBOUNCE_S = 0.5
-
-
-#: The panel widget's text/plain (what a frontend without widgets would print instead of ``VBox(children=...``).
-LIVE_TEXT = "stallmagic panel (live widgets; the static copy below shows the diagnosis)"
-
-
-class LiveView:
-    """The panel's root widget as displayed: its widget view with a short ``text/plain`` instead of the widget's
-    repr, which nbconvert and GitHub would print as ``VBox(children=(HTML(value=...``."""
-
-    def __init__(self, root: Any) -> None:
-        self.root = root
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        bundle = dict(self.root._repr_mimebundle_(**kwargs) or {})
-        bundle["text/plain"] = LIVE_TEXT
-        return bundle
-
-
-class StaticTwin:
-    """The panel's static copy as a display: ``text/html`` and ``text/plain`` (:mod:`stallmagic.render.static`),
-    shown once under ``display_id`` and updated in place."""
-
-    def __init__(self, uid: str) -> None:
-        self.display_id = f"stallmagic-{uid}"
-        self.html = ""
-        self.text = ""
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        return {"text/html": self.html, "text/plain": self.text}
 
 
 class Panel:
