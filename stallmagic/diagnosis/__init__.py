@@ -16,6 +16,7 @@ from collections.abc import Callable
 from ..record import Run
 from .causes import CAUSES, FAMILY, TIER
 from .measurements import ArraySample, GradientProbe, Measurements
+from .per_class import from_signals as class_view
 from .ranking import rank
 from .report import ALERT, Finding, Report
 from .rules import RULES
@@ -63,6 +64,7 @@ def diagnose(
     if remedies is not None:
         for finding in findings:
             finding.remedies = remedies(finding, run, signals)
+    per_class = class_view(signals)  # before the notes are read: reading the labels may add one
     report = Report(
         run_label=run.label,
         metric=signals.metric.train_key,
@@ -70,6 +72,7 @@ def diagnose(
         summary=_summary(run, signals),
         notes=_unique(signals.notes),
         timings=signals.timings,
+        per_class=per_class,
     )
     report.timings["diagnose"] = time.perf_counter() - start
     return report

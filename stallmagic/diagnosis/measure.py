@@ -31,11 +31,15 @@ from ..capture.snapshot import n_rows
 from ..record import Run
 from .measurements import ArraySample, GradientProbe, Measurements
 from .probe_backends import loss_and_gradients_for
+from .signals.losses import REGRESSION_LOSSES
+from .signals.targets import label_format
 
 #: Rows sampled from each split for the data checks and the prediction pass.
 MAX_ROWS = 5000
 #: Rows of the fixed batch used by the gradient probe.
 PROBE_ROWS = 256
+#: Training rows predicted for the per-class view's training recall (a spread over the training sample).
+TRAIN_RECALL_ROWS = 1000
 #: Targets of the whole split are kept (for class counts and order checks) up to this many rows.
 MAX_LABEL_ROWS = 2_000_000
 
@@ -84,6 +88,9 @@ def measure(run: Run, *, max_rows: int = MAX_ROWS, gradients: bool = True, seed:
         except Exception as exc:  # a model that cannot predict on its own data: say so, go on
             m.notes.append(f"The prediction pass on {split} failed ({type(exc).__name__}: {safe_str(exc)}).")
         m.timings["predict"] = time.perf_counter() - t
+
+    if model is not None and m.val_pred is not None:
+        _predict_training_spread(run, model, m, train_struct, output)
 
     if gradients and model is not None and train_struct is not None and m.train is not None:
         t = time.perf_counter()
@@ -253,6 +260,31 @@ def _probabilities(run: Run, raw: Any) -> np.ndarray:
     z = out - out.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
+
+
+def _predict_training_spread(run: Run, model: Any, m: Measurements, train_struct: Any, output: str | None) -> None:
+    """Predict a spread of training rows for the per-class view's training recall (fills ``m.train_sample_pred``).
+
+    The validation pass does not cover the training rows, and a class the network gives up on shows its low recall
+    on both splits; so a second, bounded pass: at most :data:`TRAIN_RECALL_ROWS` rows evenly spread over the
+    (sorted) training sample, only when the targets are classes. Its time is in ``timings["predict_training"]``.
+    """
+    sample = m.train
+    if sample is None or sample.y is None or train_struct is None or len(sample.y) == 0:
+        return
+    if label_format(np.asarray(sample.y)) not in ("sparse", "onehot"):
+        return
+    if run.model is not None and run.model.loss.name in REGRESSION_LOSSES:
+        return
+    t = time.perf_counter()
+    n = len(sample.y)
+    rows = np.unique(np.linspace(0, n - 1, min(n, TRAIN_RECALL_ROWS)).astype(np.int64))
+    try:
+        raw = _predict(model, _take(train_struct, rows), sample.y[rows], output)
+        m.train_sample_pred, m.train_sample_rows = _probabilities(run, raw), rows
+    except Exception as exc:
+        m.notes.append(f"The prediction pass on training rows failed ({type(exc).__name__}: {safe_str(exc)}).")
+    m.timings["predict_training"] = time.perf_counter() - t
 
 
 # ---------------------------------------------------------------------- gradients and dead ReLUs

@@ -62,6 +62,10 @@ class Measurements:
             (logits already turned into probabilities).
         train_pred: The same on ``train.x``, measured only when the fit had no validation rows (then the training
             rows are all there is to judge the network on).
+        train_sample_pred: The model's output probabilities on the training sample rows ``train_sample_rows``
+            (at most a thousand, spread over the sample), measured for the per-class view
+            (:mod:`~stallmagic.diagnosis.per_class`) when ``val_pred`` was and the targets are classes.
+        train_sample_rows: Which rows of ``train.y`` ``train_sample_pred`` is of.
         gradients: The gradient/activation probe, or ``None`` (not measured on this backend or model).
         notes: What could not be measured, and why, in one sentence each.
         timings: Seconds per measurement.
@@ -71,6 +75,8 @@ class Measurements:
     val: ArraySample | None = None
     val_pred: np.ndarray | None = None
     train_pred: np.ndarray | None = None
+    train_sample_pred: np.ndarray | None = None
+    train_sample_rows: np.ndarray | None = None
     gradients: GradientProbe | None = None
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)

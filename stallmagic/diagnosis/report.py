@@ -76,6 +76,9 @@ class Report:
         summary: Headline numbers (best validation value and its epoch, last train/val values, baseline).
         notes: Checks that were skipped or not measured, and why.
         timings: Seconds spent per measurement.
+        per_class: A classifier's recall per class and its confusion matrix
+            (:class:`~stallmagic.diagnosis.per_class.PerClass`), or ``None`` (not a classification, or no
+            predictions measured).
     """
 
     run_label: str
@@ -84,6 +87,7 @@ class Report:
     summary: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
+    per_class: Any = None
 
     @property
     def healthy(self) -> bool:
@@ -109,6 +113,7 @@ class Report:
             "summary": jsonable(self.summary),
             "notes": list(self.notes),
             "timings": jsonable(self.timings),
+            "per_class": self.per_class.to_dict() if self.per_class is not None else None,
         }
 
     # ------------------------------------------------------------------ words

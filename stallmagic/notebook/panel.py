@@ -3,8 +3,9 @@
 The panel is a display. While a fit runs it is a session listener (epoch-level events only) that redraws one HTML
 widget (status, an inline SVG of the curves and the gap) in place, throttled by :class:`~.throttle.Throttle` so
 the live view costs about 1 % of the fit's wall time even with 50 ms epochs. After the fit it shows the curves (the
-same theme-aware SVG), the findings with their remedies as buttons, and the runs table; their HTML comes from
-:mod:`stallmagic.render.html`, shared with the exported report.
+same theme-aware SVG), the findings with their remedies as buttons (the selected run's, and the other runs' in a
+collapsed section: :mod:`.findings_view`), and the runs table; their HTML comes from :mod:`stallmagic.render.html`,
+shared with the exported report.
 
 Right after its widget the panel displays its static twin (:mod:`stallmagic.render.static`): the same diagnosis as
 ``text/html`` and ``text/plain``, for frontends without the live widgets (a reloaded notebook, nbconvert, GitHub,
@@ -35,50 +36,13 @@ from ..render.export import safe_filename
 from ..render.plot import curves, drawn, gap_state, svg
 from ..render.table import comparison_rows
 from .cell import REPAIR_BUDGET, CellRuns
+from .displays import LiveView, StaticTwin
+from .findings_view import FindingsView
 from .new_cell import CellWriter
 from .throttle import Throttle
 
-#: Findings shown in full; the rest are listed by title.
-MAX_FINDINGS = 6
 #: A click on a button within this many seconds after its own action finished was queued during the action.
 DEBOUNCE_S = 0.5
-
-
-#: The panel widget's text/plain (what a frontend without widgets would print instead of ``VBox(children=...``).
-LIVE_TEXT = "stallmagic panel (live widgets; the static copy below shows the diagnosis)"
-
-
-class LiveView:
-    """The panel's root widget as displayed: its widget view with a short ``text/plain`` instead of the widget's
-    repr, which nbconvert and GitHub would print as ``VBox(children=(HTML(value=...``."""
-
-    def __init__(self, root: Any) -> None:
-        self.root = root
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        bundle = dict(self.root._repr_mimebundle_(**kwargs) or {})
-        bundle["text/plain"] = LIVE_TEXT
-        return bundle
-
-
-class StaticTwin:
-    """The panel's static copy as a display: ``text/html`` and ``text/plain`` (:mod:`stallmagic.render.static`),
-    shown once under ``display_id`` and updated in place."""
-
-    def __init__(self, uid: str) -> None:
-        self.display_id = f"stallmagic-{uid}"
-        self.html = ""
-        self.text = ""
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        return {"text/html": self.html, "text/plain": self.text}
-
-
-def _close(widgets: Any) -> None:
-    """Close replaced widgets (and their children) so their comms and frontend models go away."""
-    for widget in widgets:
-        _close(getattr(widget, "children", ()) or ())
-        widget.close()
 
 
 class Panel:
@@ -125,7 +89,6 @@ class Panel:
         self.rerunning: tuple[Run, str] | None = None  # (parent, remedy title) while a rerun from a button runs
         self._drawn: tuple | None = None  # what the curves image shows, to redraw it only when that changes
         self._listed: tuple | None = None  # what the findings show
-        self.rerun_buttons: dict[tuple[int, str], Any] = {}
         self._done_at: dict[int, float] = {}
         self._picking = False
         self._finished = False  # finish() ran: the cell is over (a cell without fit says so only then)
@@ -163,8 +126,8 @@ class Panel:
         self.message = w.HTML()
         self.curves = w.HTML(layout=w.Layout(display="none"))
         self.gap = w.HTML()
-        self.findings = w.VBox()
-        self.findings.add_class("stallmagic-findings")
+        self.findings_view = FindingsView(w, self.cell, self._on_rerun)
+        self.findings = self.findings_view.box
         self.code_box = w.HTML()
         self.sweep_box = w.VBox()
         self.log = w.Output(layout=w.Layout(max_height="220px", overflow="auto"))
@@ -345,7 +308,7 @@ class Panel:
             self._drawn = picture
         if selected is not None:
             self.gap.value = self._gap_html(selected)
-            listed = (id(selected), id(selected.report), len(cell.runs))
+            listed = (id(selected), tuple((id(r), id(r.report)) for r in cell.runs))  # any run's findings may show
             if listed != self._listed:
                 self._render_findings(selected)
                 self._listed = listed
@@ -375,66 +338,13 @@ class Panel:
 
     # ------------------------------------------------------------------ findings
 
+    @property
+    def rerun_buttons(self) -> dict[tuple[int, str], Any]:
+        """The Apply & rerun buttons on show, by (run index, remedy code): the selected run's and the other runs'."""
+        return self.findings_view.buttons
+
     def _render_findings(self, run: Run) -> None:
-        w = self._w
-        report = run.report
-        children: list[Any] = []
-        if report is None:
-            children.append(w.HTML(html.note(f"{run.label} has no diagnosis.", error=True)))
-            old, self.findings.children = self.findings.children, children
-            _close(old)
-            return
-        children.append(w.HTML(html.findings_head_html(run, report, metric_note=self.cell.metric_note(run))))
-        self.rerun_buttons = {}  # the buttons of the findings on show, by (run index, remedy code)
-        for i, finding in enumerate(report.findings[:MAX_FINDINGS]):
-            card = w.HTML(html.finding_html(finding, remedies=False))
-            rows = [
-                self._remedy_row(run, finding, remedy, primary=(i == 0 and j == 0))
-                for j, remedy in enumerate(finding.remedies)
-            ]
-            box = w.VBox(
-                [card, *rows], layout=w.Layout(border_left="3px solid #ddd", padding="2px 8px", margin="4px 0")
-            )
-            box.add_class("stallmagic-finding-box")
-            children.append(box)
-        rest = report.findings[MAX_FINDINGS:]
-        if rest:
-            children.append(w.HTML(html.more_findings_html(rest)))
-        if report.notes:
-            children.append(w.HTML(html.not_checked_html(report.notes)))
-        old, self.findings.children = self.findings.children, children
-        _close(old)
-
-    def _remedy_row(self, run: Run, finding: Any, remedy: Any, *, primary: bool) -> Any:
-        w = self._w
-        if getattr(remedy, "kind", "rerun") == "advice":
-            return w.HTML(html.advice_html(remedy))
-        title, sentence = html.remedy_title(remedy), html.remedy_sentence(remedy)
-        reason = getattr(remedy, "disabled_reason", None)
-        applied = self._applied(run, remedy)
-        button = w.Button(
-            description="Rerun again" if applied else "Apply & rerun",
-            button_style="primary" if primary and not applied else "",
-            tooltip=sentence or title,
-            disabled=bool(reason),
-            layout=w.Layout(width="auto", min_width="120px"),
-        )
-        button.add_class("stallmagic-rerun")
-        button.add_class(f"stallmagic-remedy-{html.css_class(getattr(remedy, 'code', 'remedy'))}")
-        button.on_click(functools.partial(self._on_rerun, run, remedy))
-        button._stallmagic_reason = reason  # kept disabled by _set_enabled
-        self.rerun_buttons[(run.index, str(getattr(remedy, "code", title)))] = button
-        text = html.remedy_row_html(remedy, reason=reason, applied=applied.label if applied else None)
-        return w.HBox([button, w.HTML(text)], layout=w.Layout(align_items="center"))
-
-    def _applied(self, run: Run, remedy: Any) -> Run | None:
-        """The latest rerun of ``run`` with this very remedy, if the user already applied it."""
-        code, params = getattr(remedy, "code", None), getattr(remedy, "params", None)
-        for r in reversed(self.cell.runs):
-            same = getattr(r.remedy, "code", None) == code and getattr(r.remedy, "params", None) == params
-            if r.parent is run and r.remedy is not None and same:
-                return r
-        return None
+        self.findings_view.show(run)
 
     # ------------------------------------------------------------------ runs table
 
@@ -593,7 +503,7 @@ class Panel:
 
     def _buttons(self) -> list[Any]:
         out = [self.keep_button, self.restore_button, self.repair_button, self.sweep_button, self.export_button]
-        out += list(self.rerun_buttons.values())
+        out += list(self.findings_view.all_buttons)
         out += [c for c in self.sweep_box.children if isinstance(c, self._w.Button)]
         return out
 

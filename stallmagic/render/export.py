@@ -24,6 +24,7 @@ from typing import Any
 
 from .._internal.text import safe_repr, safe_str
 from ..record import Run, Session, jsonable
+from .classes import MAX_MATRIX, class_section_html, recall_text, rows_text
 from .html import curves_html, esc, report_html, runs_table_html
 from .plot import figure_png
 from .table import cell_text, comparison_rows, headers
@@ -57,6 +58,27 @@ def runs_table_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
     lines = ["| " + " | ".join(md_escape(h) for _, h in shown) + " |", "|" + "---|" * len(shown)]
     lines += ["| " + " | ".join(md_escape(cell_text(k, row.get(k))) for k, _ in shown) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def class_markdown(view: Any) -> list[str]:
+    """Recall per class and the confusion matrix as markdown tables (class names escaped)."""
+    if view is None or not view.classes:
+        return []
+    validation, train = view.split == "validation", bool(view.train_recall)
+    head = ["class"] + (["validation recall"] if validation else []) + (["training recall"] if train else [])
+    lines = [f"### Recall per class ({rows_text(view)})", "", "| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    for i in view.worst_first():
+        cells = [md_escape(view.classes[i])]
+        cells += [recall_text(view.val_recall[i])] if validation else []
+        cells += [recall_text(view.train_recall[i])] if train else []
+        lines.append("| " + " | ".join(cells) + " |")
+    if len(view.classes) > MAX_MATRIX:
+        return [*lines, "", f"{len(view.classes)} classes: the confusion matrix is in the JSON export.", ""]
+    names = [md_escape(c) for c in view.classes]
+    lines += ["", f"### Confusion matrix ({view.split} sample, {view.rows} rows; rows: true class, columns: predicted)"]
+    lines += ["", "| true / predicted | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    lines += [f"| {names[i]} | " + " | ".join(str(int(n)) for n in row) + " |" for i, row in enumerate(view.confusion)]
+    return [*lines, ""]
 
 
 # ---------------------------------------------------------------------------------------------------- documents
@@ -130,6 +152,7 @@ def html_document(
         parts.append(f"<pre>{esc(run.summary())}</pre>")
         if run.report is not None:
             parts.append(report_html(run.report))
+            parts.append(class_section_html(run.report.per_class))
     if source:
         parts.append(f"<h2>Cell</h2><pre>{esc(source)}</pre>")
     if kept:
@@ -183,7 +206,7 @@ def markdown_document(
         lines += ["## Runs", "", runs_table_markdown(comparison_rows(session, metric=metric)), ""]
     for run in runs:
         if run.report is not None:
-            lines += [run.report.to_markdown(), ""]
+            lines += [run.report.to_markdown(), "", *class_markdown(run.report.per_class)]
     if source:
         lines += ["## Cell", "", *md_code_block(source), ""]
     if kept:

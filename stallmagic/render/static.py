@@ -4,8 +4,9 @@ A widget is only a reference to a model that lives in the kernel. A reloaded not
 "Error displaying widget: model not found"; ``jupyter nbconvert --to html``, GitHub and nbviewer show the widget's
 ``text/plain``; VS Code may render nothing. So the panel displays, right after its widget, a second output that
 holds the whole diagnosis as ``text/html`` (the title, how the selected run ended, the curves as inline SVG, the
-findings with their evidence and remedies, the runs table) and a short ``text/plain`` (headline and findings), and
-updates it in place (``display_id``) when training ends and after each rerun.
+findings with their evidence and remedies, a classifier's recall per class and confusion matrix, the runs table)
+and a short ``text/plain`` (headline and findings), and updates it in place (``display_id``) when training ends
+and after each rerun.
 
 Why two outputs and not one bundle holding both the widget view and ``text/html``: JupyterLab 4's widget renderer
 (jupyterlab_widgets 3.0) does not fall back to another mime type when the model is missing, it says "model not
@@ -30,6 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..record import Run
+from .classes import class_view_html
 from .html import (
     ENDINGS,
     curves_html,
@@ -43,6 +45,7 @@ from .html import (
     status_html,
     title_html,
 )
+from .per_run import findings_title, other_runs
 from .plot import curves, gap_state
 from .table import comparison_rows
 
@@ -124,9 +127,8 @@ def twin_html(
         rows = comparison_rows(runs, metric=metric)
         index = runs.index(selected)
         parts.append("<div><b>Runs</b></div>" + runs_table_html(rows, selected=index if index < len(rows) else None))
-    for run in runs:
-        if run is not selected and run.report is not None:
-            parts.append(f"<details><summary>Findings of {esc(run.label)}</summary>{_findings(run, None)}</details>")
+    for run in other_runs(runs, selected, limit=None):  # as the panel's collapsed section lists them
+        parts.append(f"<details><summary>{esc(findings_title(runs, run))}</summary>{_findings(run, None)}</details>")
     parts += [note(p, error=True) for p in notes]
     parts.append(
         '<div style="opacity:0.7;font-size:0.9em">A static copy of the stallmagic panel: run the cell in a live '
@@ -146,6 +148,7 @@ def _findings(run: Run, metric_note: str | None) -> str:
         return note(f"{run.label} has no diagnosis.")
     parts = [findings_head_html(run, report, metric_note=metric_note)]
     parts += [finding_html(finding) for finding in report.findings]
+    parts.append(class_view_html(getattr(report, "per_class", None)))
     if report.notes:
         parts.append(not_checked_html(report.notes))
     return '<div class="stallmagic-findings">' + "".join(parts) + "</div>"

@@ -13,7 +13,8 @@ from runs_by_hand import XSS, make_run  # tests/ is on sys.path under pytest
 
 from stallmagic.diagnosis.report import Finding, Report
 from stallmagic.notebook.cell import CellRuns
-from stallmagic.notebook.panel import LIVE_TEXT, Panel
+from stallmagic.notebook.displays import LIVE_TEXT
+from stallmagic.notebook.panel import Panel
 from stallmagic.notebook.throttle import Throttle
 from stallmagic.record import Run
 from stallmagic.render import static

@@ -40,7 +40,7 @@ def test_twin_holds_curves_findings_runs_table_and_the_baselines_findings():
     assert "Nothing much" in page and "Why is validation accuracy stuck?" in page
     assert page.count('class="stallmagic-run-row"') == 2
     # the baseline's findings stay reachable after the rerun, folded
-    folded = re.search(r"<details><summary>Findings of run 1</summary>(.*?)</details>", page, re.S)
+    folded = re.search(r"<details><summary>Findings of run 1: 2 findings</summary>(.*?)</details>", page, re.S)
     assert folded and "Overfitting" in folded.group(1) and "Learning rate too high" in folded.group(1)
     text = static.twin_text([baseline, rerun], selected=rerun, name="cell one")
     assert text.splitlines()[0] == "stallmagic · cell one: run 1 + Early stopping completed after 12/12 epochs"

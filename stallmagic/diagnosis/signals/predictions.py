@@ -20,17 +20,22 @@ from .targets import Labels
 Scored = Iterable[tuple["ArraySample | None", "np.ndarray | None"]]
 
 
-def predicted_classes(pred: np.ndarray | None, labels: Labels | None) -> np.ndarray | None:
-    """The class index (aligned with ``labels.val``) the network predicts for each validation sample row.
+def predicted_classes(
+    pred: np.ndarray | None, labels: Labels | None, *, targets: np.ndarray | None = None
+) -> np.ndarray | None:
+    """The class index (aligned with ``labels.val``, or with ``targets``) the network predicts for each row.
 
     One output unit is a binary probability (class 1 at 0.5 or more); several units, one score per class (the
     argmax). ``None`` when the outputs cannot be read as classes (one unit for several classes, a width that is
     not the number of one-hot columns: the loss/output rule says why), or the rows do not line up.
+
+    ``targets``: the class indices the predicted rows belong to (default ``labels.val``, the validation sample).
     """
-    if pred is None or labels is None or labels.val is None:
+    targets = labels.val if targets is None and labels is not None else targets
+    if pred is None or labels is None or targets is None:
         return None
     pred = np.asarray(pred, dtype=float).reshape(len(pred), -1)
-    if len(pred) != len(labels.val):
+    if len(pred) != len(targets):
         return None
     if pred.shape[1] == 1:
         if labels.k > 2:
