@@ -14,10 +14,16 @@ make_moons are served), and the better one by out-of-fold accuracy is kept. From
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ParamSpec, TypeVar
 
 import numpy as np
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 #: Rows of the training (and validation) split the probes look at, at most.
 MAX_ROWS = 1500
@@ -66,6 +72,24 @@ class ProbeResult:
         if len(self.curve) < 2 or self.curve[-1][0] <= self.curve[0][0]:
             return None
         return (self.curve[-1][1] - self.curve[0][1]) / math.log2(self.curve[-1][0] / self.curve[0][0])
+
+
+def one_thread(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run a probe with its native thread pools (OpenMP, BLAS) limited to one thread.
+
+    The probes fit a few hundred rows; spreading such fits over threads costs more than it saves, and next to
+    TensorFlow's own thread pools (still spinning after a fit) it costs much more: a diagnosis's domain classifier
+    took 0.93 s of wall time on default threads against 0.30 s on one (``bench/probe_threads.py``).
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def _prepare(x_train: np.ndarray, x_val: np.ndarray | None, seed: int):
@@ -146,6 +170,7 @@ def _score(model, x, y, task: str) -> float:
     return float(r2_score(y, model.predict(x)))
 
 
+@one_thread
 def run_probe(
     x_train: np.ndarray,
     y_train: np.ndarray,
@@ -327,6 +352,7 @@ class DomainShift:
 DOMAIN_ROWS = 600
 
 
+@one_thread
 def domain_auc(x_train: np.ndarray, x_val: np.ndarray, *, seed: int = 0) -> DomainShift | None:
     """Train a classifier to tell ``x_val`` rows from ``x_train`` rows (3-fold, gradient boosting on features
     standardized with the training rows' statistics, so a different scaling of validation stays visible).
@@ -371,6 +397,7 @@ def _elements(y: np.ndarray, binary: bool) -> np.ndarray:
     return (y > 0.5).astype(int) if binary else np.round(y).astype(int)
 
 
+@one_thread
 def run_elementwise_probe(
     x_train: np.ndarray,
     y_train: np.ndarray,
