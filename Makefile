@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(PY) bench/diagnosis.py
 	$(PY) bench/rerun.py
 	$(PY) bench/sweep.py
+	$(PY) bench/probe_threads.py
 
 clean:
 	rm -rf $(VENV) $(VENV_TORCH) .pytest_cache .ruff_cache
