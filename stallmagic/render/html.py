@@ -285,7 +285,7 @@ def sweep_section_html(result: Any) -> str:
 
 def confidence_badge(confidence: float) -> str:
     """A small coloured pill with the confidence (red from 0.75, orange from 0.5, grey below)."""
-    colour = "#c62828" if confidence >= 0.75 else "#ef6c00" if confidence >= 0.5 else "#757575"
+    colour = "#c62828" if confidence >= 0.75 else "#b45309" if confidence >= 0.5 else "#757575"
     return (
         f'<span style="background:{colour};color:white;border-radius:8px;padding:0 6px;font-size:0.85em">'
         f"confidence {confidence:.2f}</span>"

@@ -77,12 +77,13 @@ def notebook7(page, base: str, token: str, name: str, shots: Path, out: dict) ->
     nb.locator(".stallmagic-finding").first.wait_for(timeout=60_000)
     out["nb7_findings"] = nb.locator(".stallmagic-findings").first.inner_text()
     rows = panel.locator("tr.stallmagic-run-row")
-    before = rows.count()
+    before = rows.count()  # the cell's runs table may list nothing yet: the later cells' reruns join at the click
     panel.locator("button.stallmagic-rerun").first.click()
     deadline = time.time() + 240
     while rows.count() <= before and time.time() < deadline:
         page.wait_for_timeout(500)
     out["nb7_rows"] = [before, rows.count()]
+    out["nb7_row_texts"] = rows.all_inner_texts()
     page.wait_for_timeout(1500)
     panel.scroll_into_view_if_needed()
     panel.screenshot(path=str(shots / "panel-notebook7-dark.png"))
