@@ -213,8 +213,9 @@ def reload_without_kernel(page, base: str, token: str, notebook: str, shots: Pat
     )
     twin.scroll_into_view_if_needed()
     twin.screenshot(path=str(shots / "panel-reloaded.png"))
-    twin.locator("details summary", has_text="Findings of run 1").first.click()  # the baseline's, one click away
-    out["reloaded_baseline_findings"] = twin.locator("details").first.inner_text()
+    baseline = twin.locator("details", has=page.locator("summary", has_text="Findings of run 1")).first
+    baseline.locator("summary").first.click()  # the baseline's findings, one click away
+    out["reloaded_baseline_findings"] = baseline.inner_text()
 
 
 if __name__ == "__main__":
