@@ -89,18 +89,15 @@ def recall_from_confusion(confusion: np.ndarray) -> list[float | None]:
 def _class_axis(labels: Labels, predicted: list[np.ndarray]) -> tuple[list[str], list[np.ndarray]]:
     """The class names and each prediction as an index into them.
 
-    One-hot targets and one output unit give column indices already. Integer targets give the predicted class value
-    (the argmax of one unit per class), looked up among the values the targets hold; a value no target holds gets
-    its own class at the end, so every row still counts once.
+    Predictions are class indices already (:func:`~.signals.predictions.predicted_classes` maps output units onto
+    the labels' classes); a unit no label names (``-1``) counts in one extra column, ``other``, so every row still
+    counts once.
     """
     names = [str(c) for c in labels.classes.tolist()]
-    if labels.fmt == "onehot" or labels.classes.dtype.kind not in "iu":
+    if not any((np.asarray(p) < 0).any() for p in predicted):
         return names, predicted
-    values = [int(c) for c in labels.classes.tolist()]
-    extra = sorted({int(v) for p in predicted for v in np.unique(p)} - set(values))
-    index = {v: i for i, v in enumerate(values + extra)}
-    mapped = [np.array([index[int(v)] for v in p], dtype=np.int64) for p in predicted]
-    return names + [str(v) for v in extra], mapped
+    k = len(names)
+    return [*names, "other"], [np.where(np.asarray(p) < 0, k, p).astype(np.int64) for p in predicted]
 
 
 def per_class(

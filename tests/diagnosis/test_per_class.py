@@ -42,9 +42,9 @@ def test_per_class_reads_validation_and_training_and_orders_the_worst_first():
     assert json.loads(json.dumps(view.to_dict()))["confusion"] == [[2, 0, 0], [1, 0, 0], [0, 1, 1]]
 
 
-def test_a_predicted_value_no_target_holds_gets_its_own_column():
-    view = per_class(labels_of([0, 1, 1], classes=(0, 2)), np.array([0, 2, 7]))  # class indices, predicted values
-    assert view.classes == ["0", "2", "7"] and view.rows == 3
+def test_a_predicted_unit_no_target_names_counts_in_an_other_column():
+    view = per_class(labels_of([0, 1, 1], classes=(0, 2)), np.array([0, 1, -1]))  # class indices; -1: unit 7
+    assert view.classes == ["0", "2", "other"] and view.rows == 3
     assert view.confusion == [[1, 0, 0], [0, 1, 1], [0, 0, 0]]
     assert view.val_recall == [1.0, 0.5, None]
 

@@ -43,7 +43,13 @@ def predicted_classes(
         return (pred[:, 0] >= 0.5).astype(np.int64)
     if pred.shape[1] != labels.k and labels.fmt == "onehot":
         return None  # outputs that are not one score per class (the loss mismatch rule says why)
-    return pred.argmax(axis=1)
+    units = pred.argmax(axis=1)
+    if labels.fmt != "sparse":
+        return units  # one-hot columns are the classes' indices
+    # a sparse label is the number of its output unit, and Labels index the values seen (labels 1..3 on four
+    # units are indices 0..2): map each predicted unit to its class index, -1 for a unit no label names
+    index = {int(c): i for i, c in enumerate(np.asarray(labels.classes).tolist())}
+    return np.array([index.get(int(u), -1) for u in units], dtype=np.int64)
 
 
 def class_probabilities(pred: np.ndarray | None, labels: Labels | None) -> np.ndarray | None:
