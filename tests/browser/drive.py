@@ -18,7 +18,9 @@ import json
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -68,7 +70,9 @@ def on_dialog(dialog, out: dict) -> None:
     dialog.dismiss()
 
 
-def main(base: str, token: str, notebook: str, hostile: str, artifacts: str) -> dict:
+def in_browser(artifacts: str, failure: str, run: Callable[[Any, Path, dict], None]) -> dict:
+    """Open Chromium with one page (dialogs recorded, console errors collected), call ``run(page, shots, out)``,
+    screenshot the page as ``failure`` in ``artifacts`` if it raises, and return what ``run`` put into ``out``."""
     from playwright.sync_api import sync_playwright
 
     out: dict = {"console_errors": [], "dialogs": []}
@@ -81,13 +85,19 @@ def main(base: str, token: str, notebook: str, hostile: str, artifacts: str) -> 
         page.on("console", lambda m: out["console_errors"].append(m.text) if m.type == "error" else None)
         page.set_default_timeout(60_000)
         try:
-            steps(page, base, token, notebook, hostile, shots, out)
+            run(page, shots, out)
         except Exception:
-            page.screenshot(path=str(shots / "failure.png"), full_page=True)
+            page.screenshot(path=str(shots / failure), full_page=True)
             raise
         finally:
             browser.close()
     return out
+
+
+def main(base: str, token: str, notebook: str, hostile: str, artifacts: str) -> dict:
+    return in_browser(
+        artifacts, "failure.png", lambda page, shots, out: steps(page, base, token, notebook, hostile, shots, out)
+    )
 
 
 def steps(page, base: str, token: str, notebook: str, hostile: str, shots: Path, out: dict) -> None:

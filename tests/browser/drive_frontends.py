@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from drive import ARGS, CHROMIUM, VISIBLE, on_dialog, run_all
+from drive import VISIBLE, in_browser, run_all
 
 #: WCAG contrast of every enabled text in the panel, and large near-white areas, computed in the page.
 COLOURS_JS = """(panel) => {
@@ -118,25 +118,11 @@ def lab_dark(page, base: str, token: str, name: str, shots: Path, out: dict) -> 
 
 
 def main(base: str, token: str, quickstart: str, small: str, artifacts: str) -> dict:
-    from playwright.sync_api import sync_playwright
+    def run(page, shots: Path, out: dict) -> None:
+        lab_dark(page, base, token, small, shots, out)
+        notebook7(page, base, token, quickstart, shots, out)
 
-    out: dict = {"dialogs": []}
-    shots = Path(artifacts)
-    shots.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000}, device_scale_factor=1)
-        page.on("dialog", lambda d: on_dialog(d, out))
-        page.set_default_timeout(60_000)
-        try:
-            lab_dark(page, base, token, small, shots, out)
-            notebook7(page, base, token, quickstart, shots, out)
-        except Exception:
-            page.screenshot(path=str(shots / "failure-frontends.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
-    return out
+    return in_browser(artifacts, "failure-frontends.png", run)
 
 
 if __name__ == "__main__":
