@@ -10,7 +10,9 @@ shared with the exported report.
 Right after its widget the panel displays its static twin (:mod:`stallmagic.render.static`): the same diagnosis as
 ``text/html`` and ``text/plain``, for frontends without the live widgets (a reloaded notebook, nbconvert, GitHub,
 VS Code), updated in place by its ``display_id`` whenever the panel is redrawn after a fit or an action. A
-stylesheet in the widget hides the twin wherever the widget is live. Every button calls one method of
+stylesheet in the widget hides the twin wherever the widget is live. When the kernel that trained the runs restarts,
+dies or is shut down, :class:`~.connection.ConnectionWatch` (a child of the panel) says so and disables the buttons
+in the page. Every button calls one method of
 :class:`~.cell.CellRuns` (the engine calls live there) through :meth:`Panel._act`, which routes what the action
 prints into the panel's own Output widget and shows errors in the panel, never in the log console.
 
@@ -36,6 +38,7 @@ from ..render.export import safe_filename
 from ..render.plot import curves, drawn, gap_state, svg
 from ..render.table import comparison_rows
 from .cell import REPAIR_BUDGET, CellRuns
+from .connection import ConnectionWatch
 from .displays import LiveView, StaticTwin
 from .findings_view import FindingsView
 from .new_cell import CellWriter
@@ -100,6 +103,7 @@ class Panel:
         self.root = w.VBox(
             [
                 self.css,
+                self.connection,
                 self.title,
                 self.live,
                 self.message,
@@ -120,6 +124,7 @@ class Panel:
         """The widgets that only show: title, live status, messages, curves, gap, findings, the log of actions."""
         w = self._w
         self.css = w.HTML(static.live_css(self.uid), layout=w.Layout(display="none"))  # hides the static twin
+        self.connection = ConnectionWatch()  # says so, and disables the buttons, when the kernel is gone
         self.title = w.HTML()
         self.live = w.HTML(layout=w.Layout(display="none"))
         self.live.add_class("stallmagic-live")
@@ -285,7 +290,7 @@ class Panel:
         self._finished = True
         if not self.cell.runs:
             self.title.value = html.no_fit_html(self.cell.no_fit_line())
-            self.root.children = [self.css, self.title]
+            self.root.children = [self.css, self.title]  # no buttons: nothing to watch
             self.show()
             self._update_twin()
             return

@@ -36,6 +36,16 @@ ARGS = [
 
 VISIBLE = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
+#: What the panel says about its kernel (stallmagic/notebook/connection.js): its state, the banner and its
+#: reason, and which of its buttons still take clicks.
+CONNECTION_STATE = """(panel) => ({
+  state: panel.dataset.stallmagicConnection || 'live',
+  banner: (panel.querySelector('.stallmagic-connection-banner') || {}).innerText || '',
+  why: (panel.querySelector('.stallmagic-connection-banner') || {}).title || '',
+  buttons: panel.querySelectorAll('button').length,
+  enabled: [...panel.querySelectorAll('button')].filter(b => !b.disabled).map(b => b.innerText.trim()),
+})"""
+
 
 def open_notebook(page, base: str, token: str, name: str):
     """Open a notebook and wait until its kernel is idle; returns a locator of its (visible) panel."""
@@ -186,6 +196,7 @@ def steps(page, base: str, token: str, notebook: str, hostile: str, shots: Path,
     out["repair_text"] = nb.locator(".stallmagic-repair-result").first.inner_text()
     out["repair_panel_text"] = panel.inner_text()
 
+    forgotten_by_the_kernel(page, nb, panel, out)
     reload_without_kernel(page, base, token, notebook, shots, out)
 
     nb = open_notebook(page, base, token, hostile)
@@ -197,6 +208,36 @@ def steps(page, base: str, token: str, notebook: str, hostile: str, shots: Path,
     out["hostile_img_elements"] = page.locator("img[src='x']").count()
     out["hostile_panel_text"] = nb.locator(".stallmagic-panel").first.inner_text()
     nb.locator(".stallmagic-panel").first.screenshot(path=str(shots / "panel-hostile.png"))
+
+
+#: Run in the kernel: it forgets the comm of the panel's watch, as a new kernel process would (one restarted while
+#: the page did not hear it: the laptop slept, a restart from another tab); the panel's other widgets stay live.
+FORGET = (
+    "from comm import get_comm_manager; "
+    "watch = get_ipython().find_cell_magic('diagnose_fit').__self__.views[-1].connection; "
+    "get_comm_manager().unregister_comm(watch.comm)"
+)
+
+
+def forgotten_by_the_kernel(page, nb, panel, out: dict) -> None:
+    """The kernel no longer knows the panel's watch: hovering the panel pings it, and the kernel handles the ping
+    without answering, so the panel must say its kernel is gone and turn its buttons off (no status told it)."""
+    out["forget_before"] = panel.evaluate(CONNECTION_STATE)
+    nb.locator(".jp-Cell").last.locator(".jp-InputArea").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")
+    page.keyboard.press("Enter")
+    page.keyboard.type(FORGET)
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_timeout(2000)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        page.mouse.move(0, 0)
+        panel.hover()
+        page.wait_for_timeout(3000)
+        out["forget_after"] = panel.evaluate(CONNECTION_STATE)
+        if out["forget_after"]["state"] != "live":
+            break
 
 
 def reload_without_kernel(page, base: str, token: str, notebook: str, shots: Path, out: dict) -> None:

@@ -2,22 +2,26 @@
 
 Run by ``test_frontends.py`` in its own process:
 
-    python drive_frontends.py BASE_URL TOKEN QUICKSTART SMALL ARTIFACTS_DIR
+    python drive_frontends.py BASE_URL TOKEN QUICKSTART SMALL ARTIFACTS_DIR ROOT_DIR
 
 Notebook 7 (dark theme, as the server sets it): runs the quickstart top to bottom, clicks the first **Apply &
-rerun**, waits for its row, clicks **Keep this fix** and reads the cell it wrote. JupyterLab (dark): runs SMALL, a
-short training, and measures the panel's colours: the contrast of every enabled piece of text against the
-background it is drawn on, and any large near-white area (an opaque white image). Prints one JSON object.
+rerun**, waits for its row, clicks **Keep this fix** and reads the cell it wrote, then restarts the kernel from the
+Kernel menu. JupyterLab (dark): runs SMALL, a short training, and measures the panel's colours: the contrast of
+every enabled piece of text against the background it is drawn on, and any large near-white area (an opaque white
+image); then kills the kernel's process (SMALL writes its pid to ROOT_DIR/kernel.pid). After the restart and after
+the death the panel must say its kernel is gone and its buttons must be off. Prints one JSON object.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 import time
 from pathlib import Path
 
-from drive import VISIBLE, in_browser, run_all
+from drive import CONNECTION_STATE, VISIBLE, in_browser, run_all
 
 #: WCAG contrast of every enabled text in the panel, and large near-white areas, computed in the page.
 COLOURS_JS = """(panel) => {
@@ -52,6 +56,24 @@ COLOURS_JS = """(panel) => {
 }"""
 
 
+def connection(page, panel, until: str | None = None, timeout: float = 30) -> dict:
+    """The panel's connection state (drive.CONNECTION_STATE); with ``until``, wait up to ``timeout`` s for it."""
+    deadline = time.time() + timeout
+    while True:
+        seen = panel.evaluate(CONNECTION_STATE)
+        if until is None or seen["state"] == until or time.time() > deadline:
+            return seen
+        page.wait_for_timeout(250)
+
+
+def still_live_after_hover(page, panel) -> dict:
+    """Hover the panel of an idle, living kernel (the watch pings it) and read the state a few seconds later: it
+    must stay live (a ping answered in time), or the watch would call healthy kernels gone."""
+    panel.hover()
+    page.wait_for_timeout(3500)
+    return connection(page, panel)
+
+
 def wait_until_idle(page, notebook, cells: int, timeout: float = 600) -> None:
     """Wait until the last code cell shows an execution count and none is running (the notebook ran top to bottom;
     Notebook 7 may leave the prompts of cells scrolled out of view empty)."""
@@ -76,6 +98,7 @@ def notebook7(page, base: str, token: str, name: str, shots: Path, out: dict) ->
     panel = nb.locator(".stallmagic-panel").first
     nb.locator(".stallmagic-finding").first.wait_for(timeout=60_000)
     out["nb7_findings"] = nb.locator(".stallmagic-findings").first.inner_text()
+    out["nb7_after_run"] = connection(page, panel)
     rows = panel.locator("tr.stallmagic-run-row")
     before = rows.count()  # the cell's runs table may list nothing yet: the later cells' reruns join at the click
     panel.locator("button.stallmagic-rerun").first.click()
@@ -100,9 +123,17 @@ def notebook7(page, base: str, token: str, name: str, shots: Path, out: dict) ->
             out["nb7_inserted"] = now[training + 1]
     out["nb7_keep_box"] = panel.locator(".stallmagic-keep-box").first.inner_text()
     out["nb7_colours"] = panel.evaluate(COLOURS_JS)
+    # the user restarts the kernel from the menu: the panel says its kernel is gone and its buttons are off
+    out["nb7_before_restart"] = still_live_after_hover(page, panel)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Restart Kernel").first.click()
+    page.locator(".jp-Dialog button.jp-mod-accept").first.click()
+    out["nb7_after_restart"] = connection(page, panel, until="gone")
+    panel.scroll_into_view_if_needed()
+    panel.screenshot(path=str(shots / "panel-notebook7-restarted.png"))
 
 
-def lab_dark(page, base: str, token: str, name: str, shots: Path, out: dict) -> None:
+def lab_dark(page, base: str, token: str, name: str, shots: Path, out: dict, pid_dir: str) -> None:
     page.goto(f"{base}/lab/tree/{name}?token={token}", wait_until="domcontentloaded")
     page.locator(".jp-StatusBar-TextItem", has_text=name).first.wait_for(timeout=90_000)
     page.get_by_text("| Idle").first.wait_for(timeout=120_000)
@@ -115,15 +146,21 @@ def lab_dark(page, base: str, token: str, name: str, shots: Path, out: dict) -> 
     out["lab_colours"] = panel.evaluate(COLOURS_JS)
     panel.scroll_into_view_if_needed()
     panel.screenshot(path=str(shots / "panel-lab-dark.png"))
+    # the kernel dies (killed, as the system does when memory runs out) and the server restarts it: ipywidgets does
+    # not mark its views for that; the panel must say its kernel is gone and turn its buttons off
+    out["lab_before_death"] = still_live_after_hover(page, panel)
+    os.kill(int((Path(pid_dir) / "kernel.pid").read_text()), signal.SIGKILL)
+    out["lab_after_death"] = connection(page, panel, until="gone")
+    panel.screenshot(path=str(shots / "panel-lab-dark-kernel-died.png"))
 
 
-def main(base: str, token: str, quickstart: str, small: str, artifacts: str) -> dict:
+def main(base: str, token: str, quickstart: str, small: str, artifacts: str, root: str) -> dict:
     def run(page, shots: Path, out: dict) -> None:
-        lab_dark(page, base, token, small, shots, out)
+        lab_dark(page, base, token, small, shots, out, root)
         notebook7(page, base, token, quickstart, shots, out)
 
     return in_browser(artifacts, "failure-frontends.png", run)
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(*sys.argv[1:6])))
+    print(json.dumps(main(*sys.argv[1:7])))

@@ -93,6 +93,12 @@ def test_panel_in_jupyterlab(lab):
     assert seen["reloaded_run_rows"] >= 2, seen  # updated in place after the clicks' reruns
     assert seen["reloaded_widget_errors_visible"] == 0, seen
 
+    # a kernel that no longer knows the panel (restarted unheard): hovering pings it, it answers nothing, and the
+    # panel says its kernel is gone with every button off; live before, with its buttons on
+    assert seen["forget_before"]["state"] == "live" and len(seen["forget_before"]["enabled"]) > 3, seen["forget_before"]
+    assert seen["forget_after"]["state"] == "gone", seen["forget_after"]
+    assert "without knowing the panel" in seen["forget_after"]["why"], seen["forget_after"]
+    assert seen["forget_after"]["enabled"] == [], seen["forget_after"]
     assert seen["dialogs"] == []  # no alert(1) ran
     assert seen["hostile_img_elements"] == 0
     assert XSS in seen["hostile_panel_text"]  # shown as text

@@ -17,7 +17,7 @@ from lab_server import ROOT, drive, jupyter_server, require_browser
 ARTIFACTS = ROOT / "artifacts"
 
 SMALL_CELLS = [
-    "%load_ext stallmagic",
+    "%load_ext stallmagic\nimport os\nopen('kernel.pid', 'w').write(str(os.getpid()))",
     "import keras\n"
     "from sklearn.datasets import load_digits\n"
     "x, y = load_digits(return_X_y=True)\n"
@@ -42,7 +42,9 @@ def test_notebook7_and_the_dark_theme(tmp_path):
     nbformat.write(nb, root / "small.ipynb")
     ARTIFACTS.mkdir(exist_ok=True)
     with jupyter_server(home, root, dark=True) as (base, token):
-        seen = drive("drive_frontends.py", [base, token, "quickstart.ipynb", "small.ipynb", str(ARTIFACTS)], home, 900)
+        seen = drive(
+            "drive_frontends.py", [base, token, "quickstart.ipynb", "small.ipynb", str(ARTIFACTS), str(root)], home, 900
+        )
     (ARTIFACTS / "frontends.json").write_text(json.dumps(seen, indent=1))
 
     assert seen["lab_theme"] == "JupyterLab Dark", seen
@@ -58,3 +60,13 @@ def test_notebook7_and_the_dark_theme(tmp_path):
     assert seen["nb7_inserted"].startswith("%%diagnose_fit"), seen  # Keep this fix wrote the cell below
     assert "in a new cell below the training cell" in seen["nb7_keep_box"], seen
     assert seen["dialogs"] == [], seen
+
+    # honest when disconnected: live (and every button on) while the kernel answers, even after a hover's ping ...
+    for before in ("lab_before_death", "nb7_before_restart"):
+        assert seen[before]["state"] == "live" and seen[before]["banner"] == "", (before, seen[before])
+        assert seen[before]["buttons"] > 3 and len(seen[before]["enabled"]) > 3, (before, seen[before])
+    # ... and once the kernel died (JupyterLab) or was restarted (Notebook 7), the panel says so, its buttons off
+    for after in ("lab_after_death", "nb7_after_restart"):
+        assert seen[after]["state"] == "gone", (after, seen[after])
+        assert "this panel is a record now" in seen[after]["banner"], (after, seen[after])
+        assert seen[after]["enabled"] == [], (after, seen[after])
