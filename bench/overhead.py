@@ -9,19 +9,17 @@ Target: ratio <= 1.02 and own-time share <= 2 %.
 
 ``--devices 2`` trains on two devices: TensorFlow's ``MirroredStrategy`` over two logical CPU devices, or on JAX
 (``KERAS_BACKEND=jax XLA_FLAGS=--xla_force_host_platform_device_count=2``) Keras's ``DataParallel``; the first 1,600
-digits are used then, so every batch (the last ones included) divides between the two replicas.
+digits are used then, so every batch (the last ones included) divides between the two replicas (``bench/devices.py``).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -31,6 +29,7 @@ import keras
 from sklearn.datasets import load_digits
 
 import stallmagic
+from bench.devices import TWO_DEVICE_ROWS, add_devices_argument, model_scope
 from stallmagic.capture import intercept as capture_module
 from stallmagic.capture import recorder as recorder_module
 
@@ -52,22 +51,6 @@ class OwnTime:
                 self.seconds += time.perf_counter() - t
 
         setattr(owner, name, timed)
-
-
-def two_devices() -> Callable[[], contextlib.AbstractContextManager]:
-    """Set up two devices on this CPU; return what makes the scope models are built in (see the module docstring)."""
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        cpus = tf.config.list_physical_devices("CPU")
-        tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
-        return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]).scope
-    import jax
-
-    if len(jax.devices()) < 2:
-        raise SystemExit("--devices 2 on JAX needs XLA_FLAGS=--xla_force_host_platform_device_count=2")
-    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=jax.devices()[:2]))
-    return contextlib.nullcontext
 
 
 def build(hidden: tuple[int, ...], n_in: int, n_out: int) -> keras.Model:
@@ -113,14 +96,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=10, help="pairs of runs per model (default 10)")
     parser.add_argument("--epochs", type=int, default=20, help="epochs per fit (default 20)")
     parser.add_argument("--batch-size", type=int, default=128, help="batch size (default 128: ~50 ms epochs)")
-    parser.add_argument("--devices", type=int, choices=(1, 2), default=1, help="train on 1 or 2 devices (default 1)")
+    add_devices_argument(parser)
     args = parser.parse_args()
 
-    scope = two_devices() if args.devices == 2 else contextlib.nullcontext
+    scope = model_scope(args.devices)
     x, y = load_digits(return_X_y=True)
     x = (x / 16.0).astype("float32")
     if args.devices == 2:
-        x, y = x[:1600], y[:1600]
+        x, y = x[:TWO_DEVICE_ROWS], y[:TWO_DEVICE_ROWS]
     own = OwnTime()
     for name in ("on_train_begin", "on_epoch_begin", "on_epoch_end"):
         own.wrap(recorder_module.Recorder, name)

@@ -1,6 +1,6 @@
 """What the live panel costs a fit: the ``%%diagnose_fit`` update path, headless, against a bare fit.
 
-Run: ``python bench/panel.py [--repeats N] [--epochs E] [--batch-size B]``.
+Run: ``python bench/panel.py [--repeats N] [--epochs E] [--batch-size B] [--devices 2]``.
 
 The panel is built exactly as the magic builds it, and its widgets talk through a comm that does what an ipykernel
 comm does before the socket: every state update is packed into a Jupyter message and signed by
@@ -21,6 +21,10 @@ to show why the live view is throttled and drawn as SVG. Target: own time <= 2 %
 
 On a 2-core machine TensorFlow's per-epoch floor is about 90 ms; for ~50 ms epochs use JAX:
 ``KERAS_BACKEND=jax python bench/panel.py --batch-size 12`` (20 ms epochs: ``--batch-size 32``).
+
+``--devices 2`` trains on two devices as ``bench/overhead.py`` does (``bench/devices.py``): TensorFlow's
+``MirroredStrategy`` over two logical CPU devices, or on JAX (``KERAS_BACKEND=jax
+XLA_FLAGS=--xla_force_host_platform_device_count=2``) Keras's ``DataParallel``, on the first 1,600 digits.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from jupyter_client.session import Session
 from sklearn.datasets import load_digits
 
 import stallmagic
+from bench.devices import TWO_DEVICE_ROWS, add_devices_argument, model_scope
 from stallmagic.notebook.cell import CellRuns
 from stallmagic.notebook.panel import Panel
 from stallmagic.notebook.throttle import Throttle
@@ -106,13 +111,20 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=40, help="epochs per fit (default 40)")
     parser.add_argument("--batch-size", type=int, default=256, help="batch size (default 256)")
     parser.add_argument(
-        "--rows", type=int, default=1797, help="digits rows used (default all 1797; fewer: shorter epochs)"
+        "--rows",
+        type=int,
+        default=None,
+        help=f"digits rows used (default all 1797, {TWO_DEVICE_ROWS} on 2 devices; fewer: shorter epochs)",
     )
+    add_devices_argument(parser)
     args = parser.parse_args()
 
+    scope = model_scope(args.devices)
+    rows = args.rows or (TWO_DEVICE_ROWS if args.devices == 2 else None)
     x, y = load_digits(return_X_y=True)
-    x, y = (x[: args.rows] / 16.0).astype("float32"), y[: args.rows]
-    model = build((32,))
+    x, y = (x[:rows] / 16.0).astype("float32"), y[:rows]
+    with scope():
+        model = build((32,))
     start = model.get_weights()
     fit_args = dict(x=x, y=y, validation_split=0.2, epochs=args.epochs, batch_size=args.batch_size, verbose=0)
 
@@ -131,12 +143,15 @@ def main() -> None:
 
     def with_panel(throttle: Throttle | None = None) -> tuple[float, float, Panel]:
         cell = CellRuns(number=1, line="", source="", label="bench", metric=None)
-        panel = Panel(cell, live="curves", display=lambda widget: None, throttle=throttle)
+        # shown as the magic shows it (the widget, then its static twin by display_id), to nowhere
+        panel = Panel(cell, live="curves", display=lambda obj, **kwargs: None, throttle=throttle)
         timed = Timed(panel.listener)
         cell.session.listeners.append(timed)
         KernelLikeComm.messages = KernelLikeComm.bytes = 0
         with stallmagic.capture(session=cell.session):
             seconds = fit()
+        if cell.session.listener_errors:  # a listener that raises is dropped: the figures would measure nothing
+            raise SystemExit(f"the panel's listener failed: {cell.session.listener_errors[0]}")
         return seconds, timed.seconds, panel
 
     def panel_round() -> float:
@@ -175,7 +190,7 @@ def main() -> None:
     print(
         f"keras {keras.__version__}, backend {keras.backend.backend()}, {os.cpu_count()} CPUs; digits MLP 64-32-10, "
         f"{args.epochs} epochs of {epoch_ms:.0f} ms (median bare fit {statistics.median(times['bare']):.2f} s), "
-        f"{args.repeats} interleaved rounds"
+        f"{args.repeats} interleaved rounds, {args.devices} device(s)"
     )
     print(f"  ratio capture/bare        {ratio_capture:.3f}")
     print(f"  ratio panel/bare          {ratio_panel:.3f}   (IQR {spread[0]:.3f}-{spread[2]:.3f})")

@@ -166,7 +166,8 @@ class FitRecord:
     n_train: int | None = None
     n_val: int | None = None
     distribution: str | None = None  # the tf.distribute strategy or Keras distribution's class; None: one device
-    replicas: int = 1  # how many ways each batch is split across devices
+    replicas: int = 1  # how many ways each batch is split across devices (in all workers)
+    workers: int = 1  # how many processes train together (a MultiWorkerMirroredStrategy's cluster); 1: this one
 
     @property
     def epochs_asked(self) -> int:

@@ -7,8 +7,12 @@ the fit starts, from public API only: ``tf.distribute.has_strategy()``/``get_str
 ``distribute_strategy`` (a model built under ``strategy.scope()`` and fitted outside it still trains on that
 strategy), and ``keras.distribution.distribution()``.
 
-The record keeps plain words (the class name and the replica count, in :class:`~stallmagic.record.FitRecord`); the
-live strategy or distribution object stays on the Run (``run.distribution``, never serialised).
+The record keeps plain words (the class's public name, the replica count and the number of worker processes, in
+:class:`~stallmagic.record.FitRecord`); the live strategy or distribution object stays on the Run
+(``run.distribution``, never serialised). The name is the one the user wrote: ``tf.distribute`` exports some
+classes under another name (``MultiWorkerMirroredStrategy`` is ``CollectiveAllReduceStrategy`` inside TensorFlow),
+and a message naming the inner class would name something the user never typed. The workers count matters because
+a rerun's collective ops would wait for every other worker process, which only the user's own script can start.
 """
 
 from __future__ import annotations
@@ -19,19 +23,20 @@ from collections.abc import Iterator
 from typing import Any
 
 
-def fit_distribution(model: Any) -> tuple[Any, str | None, int]:
-    """The strategy or distribution a fit of ``model`` starting now runs under: ``(object, class name, replicas)``,
-    ``(None, None, 1)`` on one device.
+def fit_distribution(model: Any) -> tuple[Any, str | None, int, int]:
+    """The strategy or distribution a fit of ``model`` starting now runs under: ``(object, public class name,
+    replicas in all workers, worker processes)``, ``(None, None, 1, 1)`` on one device.
 
     A ``tf.distribute`` strategy wins over a Keras distribution (Keras's TensorFlow trainer follows the strategy).
     """
     strategy = _tf_strategy(model)
     if strategy is not None:
-        return strategy, type(strategy).__name__, max(1, int(getattr(strategy, "num_replicas_in_sync", 1) or 1))
+        replicas = max(1, int(getattr(strategy, "num_replicas_in_sync", 1) or 1))
+        return strategy, _tf_public_name(strategy), replicas, _tf_workers(strategy)
     distribution = _keras_distribution()
     if distribution is not None:
-        return distribution, type(distribution).__name__, _batch_replicas(distribution)
-    return None, None, 1
+        return distribution, type(distribution).__name__, _batch_replicas(distribution), 1
+    return None, None, 1, 1
 
 
 def _tf_strategy(model: Any) -> Any:
@@ -53,6 +58,34 @@ def _tf_strategy(model: Any) -> Any:
     except Exception:  # a model or a TensorFlow build without the distribute API: one device
         return None
     return None
+
+
+def _tf_public_name(strategy: Any) -> str:
+    """The name ``tf.distribute`` exports the strategy's class under, else the class's own name."""
+    cls = type(strategy)
+    try:
+        import tensorflow as tf
+
+        for name in dir(tf.distribute):
+            if getattr(tf.distribute, name, None) is cls:
+                return name
+    except Exception:  # a TensorFlow build without the distribute namespace: the class's own name
+        pass
+    return cls.__name__
+
+
+def _tf_workers(strategy: Any) -> int:
+    """How many processes the strategy's collective ops span: the chief and worker tasks of its cluster (1 for a
+    strategy without a cluster, e.g. ``MirroredStrategy``, or a ``MultiWorkerMirroredStrategy`` without
+    ``TF_CONFIG``)."""
+    try:
+        resolver = strategy.cluster_resolver
+        spec = resolver.cluster_spec() if resolver is not None else None
+        if spec is None:
+            return 1
+        return max(1, sum(spec.num_tasks(job) for job in ("chief", "worker") if job in spec.jobs))
+    except Exception:  # a strategy without a cluster resolver: one process
+        return 1
 
 
 def _keras_distribution() -> Any:

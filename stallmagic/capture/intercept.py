@@ -337,7 +337,7 @@ def _start_run(
     run.data = refs
     run.keras_model = model
     run.fit_call = {"args": args, "kwargs": dict(kwargs)}
-    run.distribution, fit_record.distribution, fit_record.replicas = fit_distribution(model)
+    run.distribution, fit_record.distribution, fit_record.replicas, fit_record.workers = fit_distribution(model)
     run.extras["call_sites"] = calling_frames()  # where the user's code called fit: what "Keep this fix" edits
     run.started_at = time.time()
     seed = user_random_seed()

@@ -4,7 +4,8 @@ One small function per cause code reads the finding's evidence (defensively: ``.
 the diagnosis's to tune) and the run's records, and chooses parameters from them: the learning rate to go to from
 ``lr_vs_usual``, the patience from the number of epochs, the class weights from the training labels, the rows to
 drop from ``suspect_rows``. Then every remedy that cannot apply to this run (a subclassed model, a tf.data input,
-no validation data, data from a Python generator that a rerun would have to read again) is kept but disabled with
+no validation data, data from a Python generator that a rerun would have to read again, a fit on several worker
+processes) is kept but disabled with
 the reason, and sorted after the ones that can. Every cause gets at least one remedy that applies or a
 recommendation. Pure: no Keras import.
 """
@@ -22,7 +23,7 @@ from .._internal.optimizers import USUAL_LR
 from ..diagnosis.signals import REGRESSION_LOSSES
 from ..record import Run
 from .remedy import Remedy
-from .specs.availability import one_shot_data
+from .specs.availability import one_shot_data, several_workers
 from .specs.context import context_of
 
 Builder = Callable[[dict, Run, Any], list[Remedy]]
@@ -57,7 +58,10 @@ def suggest(finding: Any, run: Run, signals: Any = None) -> list[Remedy]:
         remedy.context = {**ctx, **remedy.context}
         if remedy.kind == "rerun" and remedy.disabled_reason is None:
             remedy.disabled_reason = (
-                one_shot_data(run) or remedy.spec.unavailable(remedy, run) or _blocked_by_output(remedy, run)
+                one_shot_data(run)
+                or several_workers(run)
+                or remedy.spec.unavailable(remedy, run)
+                or _blocked_by_output(remedy, run)
             )
         out.append(remedy)
     rank = {True: 0, False: 1}

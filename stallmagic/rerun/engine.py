@@ -186,6 +186,7 @@ def build_plan(run: Run, steps: list, *, caller: str = "rerun") -> Plan:
     (``"rerun"`` or ``"sweep"``) words the messages about overrides.
     """
     root = root_of(run)
+    devices.check_one_worker(root)  # a fit on several worker processes: no rerun can start on them all from here
     plan = Plan.from_baseline(LEDGER.baseline(root))
     check_rereadable(plan.baseline, steps)  # before a remedy reads the data: a generator is never touched
     for remedy, overrides in steps:

@@ -3,7 +3,8 @@ gives, shared by the specs of several families.
 
 A remedy that does not apply is still offered, disabled, with one of these sentences, so the user learns what
 would have to change (the data as arrays, a model that is not subclassed, validation data). :func:`one_shot_data`
-applies to every remedy a rerun would make: :func:`~stallmagic.remedies.suggest` asks it for each one.
+and :func:`several_workers` apply to every remedy a rerun would make: :func:`~stallmagic.remedies.suggest` asks
+them for each one.
 """
 
 from __future__ import annotations
@@ -49,6 +50,27 @@ def one_shot_data(run: Run | None) -> str | None:
             reason = one_shot_reason(what)
             return reason[0].upper() + reason[1:] + "."
     return None
+
+
+def several_workers_reason(workers: int, distribution: str | None) -> str:
+    """Why a fit that trained on several worker processes (a ``MultiWorkerMirroredStrategy`` cluster) is not rerun
+    from here: every training step of a rerun runs collective ops that wait for all the workers, and a rerun
+    started here (a panel click, ``run.rerun``) starts in this process only, so it would wait for ever. The rerun
+    engine refuses with the same words (:func:`~stallmagic.rerun.devices.check_one_worker`)."""
+    return (
+        f"this fit trained on {workers} worker processes of a {distribution or 'tf.distribute strategy'}, whose every "
+        "step waits for all of them, and a rerun would start in this process only; put the fix in the script "
+        "every worker runs"
+    )
+
+
+def several_workers(run: Run | None) -> str | None:
+    """The reason when every rerun of ``run`` would need the other worker processes of its strategy, read from its
+    records alone; ``None`` for a fit in one process."""
+    if run is None or run.fit.workers <= 1:
+        return None
+    reason = several_workers_reason(run.fit.workers, run.fit.distribution)
+    return reason[0].upper() + reason[1:] + "."
 
 
 def rebuild_reason(run: Run | None, what: str) -> str | None:
