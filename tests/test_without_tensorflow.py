@@ -22,10 +22,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -205,3 +208,17 @@ def test_stallmagic_needs_no_tensorflow_on_jax():
     assert result["sweep"][0] == 2 and result["sweep"][1] is not None
     assert result["exports"] == ["report.html", "report.json", "report.md"] and result["md_curves"]
 
+
+def test_the_install_without_tensorflow_lists_pyprojects_dependencies():
+    """The README's install without TensorFlow runs the Makefile's ``WITHOUT_TF`` line (``make test-jax`` builds
+    ``.venv-jax`` with it): on the installed package's metadata it prints pyproject.toml's dependencies less
+    ``tensorflow``, plus the ``jax`` extra, so the list is never copied by hand."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    line = re.search(r"^WITHOUT_TF := (.+)$", (ROOT / "Makefile").read_text(), re.MULTILINE).group(1)
+    assert f"python -c '{line}'" in (ROOT / "README.md").read_text()
+    out = subprocess.run([sys.executable, "-c", line], capture_output=True, text=True, check=True).stdout
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    kept = [d for d in project["dependencies"] if not d.startswith("tensorflow")]
+    kept += project["optional-dependencies"]["jax"]
+    assert out.splitlines() == kept, "the installed metadata is older than pyproject.toml: reinstall (make)"
+    assert "keras>=3.5" in kept and "jax" in kept
