@@ -129,6 +129,8 @@ def check_on_epoch(on_epoch: Any) -> None:
 
 #: A trial's state on a :class:`SweepBoard`.
 RUNNING, DONE, STOPPED, FAILED = "running", "done", "stopped by the scheduler", "failed"
+#: A trial still running when the sweep ended (stop(), Ctrl-C): dropped from the result, as the sweep drops it.
+INTERRUPTED = "interrupted"
 
 
 class SweepBoard:
@@ -142,7 +144,8 @@ class SweepBoard:
 
     Attributes:
         trials: Trial number -> ``{"trial", "params", "fold", "epoch", "epochs", "value", "state", "score",
-            "errors"}``, ``state`` one of ``"running"``, ``"done"``, ``"stopped by the scheduler"``, ``"failed"``.
+            "errors"}``, ``state`` one of ``"running"``, ``"done"``, ``"stopped by the scheduler"``, ``"failed"``,
+            ``"interrupted"`` (see :meth:`close`).
         total: The sweep's number of trials (0 until the first call says).
         done: Trials ended so far.
     """
@@ -174,6 +177,11 @@ class SweepBoard:
         if epochs:
             entry["epoch"] = max(epochs)
 
+    def close(self) -> None:
+        """The sweep returned: a trial still running was cut short and is not in its result."""
+        for trial in self.running():
+            trial["state"] = INTERRUPTED
+
     def running(self) -> list[dict]:
         return [t for t in self.trials.values() if t["state"] == RUNNING]
 
@@ -197,4 +205,14 @@ class SweepBoard:
         return self.trials[trial]
 
 
-__all__ = ["DONE", "FAILED", "RUNNING", "STOPPED", "EpochHook", "SweepBoard", "TrialEpoch", "check_on_epoch"]
+__all__ = [
+    "DONE",
+    "FAILED",
+    "INTERRUPTED",
+    "RUNNING",
+    "STOPPED",
+    "EpochHook",
+    "SweepBoard",
+    "TrialEpoch",
+    "check_on_epoch",
+]
