@@ -1,6 +1,12 @@
 """The driver-side Tune hooks of a sweep on Ray (:mod:`.sweep_ray`): :class:`TrialCollector` turns the trials'
 reports into the sweep's rows, runs and live updates; :class:`StopAll` ends every trial once the sweep is stopped.
 
+Both live in the driver only. Tune pickles its run configuration, these hooks included, into its experiment
+snapshot when the Tuner is made; they hold the SweepResult and the caller's hooks, which reach the user's Run, its
+Session and whatever listens to it (in a notebook: the panel, its widgets, the shell), none of which pickles. So
+they pickle as an inert copy (:class:`DriverOnly`): a snapshot restored elsewhere could not fill this process's
+SweepResult anyway.
+
 Imports Ray at module level (its classes subclass Tune's): :mod:`.sweep_ray` imports this module only when a sweep
 runs on Ray, so ``import stallmagic`` never imports Ray.
 """
@@ -20,7 +26,17 @@ from .sweep import config_label, config_row, params_json, row_json
 from .sweep_progress import EpochHook, TrialEpoch
 
 
-class TrialCollector(Callback):
+class DriverOnly:
+    """Pickles as an inert copy: its state stays in this process (see the module docstring)."""
+
+    def __getstate__(self) -> dict:
+        return {}
+
+    def __setstate__(self, state: dict) -> None:
+        self.inert = True
+
+
+class TrialCollector(DriverOnly, Callback):
     """Keeps every trial's reports and fits (read from their checkpoints as they arrive), forwards each report to
     ``on_epoch`` as a :class:`~.sweep_progress.TrialEpoch`, and turns each ended trial into a row of ``result``
     (then calls ``progress(done, total, row)``).
@@ -162,7 +178,7 @@ def run_from_reports(record: dict, reports: list[dict]) -> Run:
     return run
 
 
-class StopAll(Stopper):
+class StopAll(DriverOnly, Stopper):
     """A Tune Stopper that ends every trial once ``result.stop()`` was called (a Stop button in another thread)."""
 
     def __init__(self, result: Any) -> None:
@@ -172,7 +188,8 @@ class StopAll(Stopper):
         return False
 
     def stop_all(self) -> bool:
-        return bool(self.result._stop)
+        result = getattr(self, "result", None)  # an inert copy has none
+        return bool(result is not None and result._stop)
 
 
 __all__ = ["StopAll", "TrialCollector", "run_from_reports"]

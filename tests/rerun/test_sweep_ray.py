@@ -131,28 +131,49 @@ def test_a_search_algorithm_samples_the_grid_instead_of_crossing_it_with_folds(l
     assert sorted(r.label[-6:] for r in result.runs) == ["fold 1", "fold 1", "fold 2", "fold 2"]
 
 
-def test_optuna_through_tune_samples_configurations_with_the_same_result_interface(local_ray, run):
-    """Tune's own Optuna integration as ``search_alg=``: Optuna suggests each trial's configuration from the grid's
-    values (given the sweep's metric and direction by Tune), and the result reads as any sweep's."""
-    from ray.tune.search.optuna import OptunaSearch
+def test_stall_sweep_runs_on_ray_from_the_notebook_with_asha_and_optuna_by_name(local_ray):
+    """``%stall sweep --engine ray --scheduler asha --search optuna --samples 3`` in a real IPython shell: the names
+    become Tune's ASHAScheduler and OptunaSearch (Tune's own Optuna integration as ``search_alg=``, given the sweep's
+    metric and direction by Tune), Optuna's suggestions come back as a SweepResult like any other, and the notebook's
+    live table follows the trials as Ray reports. A run recorded by ``%%diagnose_fit`` is listened to by its panel
+    (widgets, the shell), which Tune's experiment snapshot tried to pickle through the sweep's driver-side hooks:
+    every Ray sweep from a notebook cell failed with "cannot pickle 'sqlite3.Connection' object"."""
+    from IPython.testing.globalipapp import get_ipython
 
-    grid = {"optimizer": ["adam", "sgd"], "learning_rate": [1e-3, 1e-2, 1e-1]}
-    updates = []
-    result = stallmagic.sweep(
-        run, grid, engine="ray", search_alg=OptunaSearch(seed=0), num_samples=3, on_epoch=updates.append
-    )
-    assert result.total == 3 and len(result.rows) == 3 and not result.stopped
-    assert sorted(r["trial"] for r in result.rows) == [1, 2, 3]
-    for row in result.rows:
-        assert row["params"]["optimizer"] in grid["optimizer"]
-        assert row["params"]["learning_rate"] in grid["learning_rate"]
-        assert row["epochs"] == [3] and row["mean"] is not None and row["rank"] in (1, 2, 3)
-    best = max(result.rows, key=lambda r: r["mean"])
-    assert result.best_params == best["params"] and result.best_score == best["mean"]
-    assert result.best_remedy() is not None  # optimizer + learning rate: one remedy to rerun or keep
-    assert "on Ray Tune" in str(result) and "Best: optimizer=" in str(result)
-    assert len(result.runs) == 3 and all(r.end == "completed" for r in result.runs)
-    assert sorted({u.trial for u in updates}) == [1, 2, 3] and len(updates) == 9
+    ip = get_ipython()
+    ip.run_line_magic("load_ext", "stallmagic")
+    magics = ip.magics_manager.registry["StallMagics"]
+    before, magics.display = magics.display, "widgets"
+    try:
+        rng = np.random.default_rng(0)
+        ip.user_ns["x_ray"] = rng.normal(size=(300, 8)).astype("float32")
+        ip.user_ns["y_ray"] = (ip.user_ns["x_ray"][:, 0] > 0).astype("int64")
+        cell = ip.run_cell(
+            "%%diagnose_fit\nimport keras\nkeras.utils.set_random_seed(0)\n"
+            "m = keras.Sequential([keras.Input((8,)), keras.layers.Dense(2, activation='softmax')])\n"
+            "m.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])\n"
+            "m.fit(x_ray, y_ray, validation_split=0.25, epochs=3, verbose=0)\n"
+        )
+        assert cell.success, cell.error_in_exec
+        result = ip.run_line_magic("stall", "sweep --engine ray --scheduler asha --search optuna --samples 3")
+        assert result.engine == "ray" and result.total == 3 and len(result.rows) == 3 and not result.stopped
+        assert sorted(row["trial"] for row in result.rows) == [1, 2, 3]
+        grid = result.grid
+        for row in result.rows:  # each an Optuna suggestion from the grid's values, scored as any sweep's row
+            assert row["params"]["optimizer"] in grid["optimizer"]
+            assert row["params"]["learning_rate"] in grid["learning_rate"]
+            assert row["mean"] is not None and row["rank"] in (1, 2, 3) and 1 <= max(row["epochs"]) <= 3
+        best = max(result.rows, key=lambda r: r["mean"])
+        assert result.best_params == best["params"] and result.best_score == best["mean"]
+        assert result.best_remedy() is not None  # optimizer + learning rate: one remedy to rerun or keep
+        assert "on Ray Tune" in str(result) and "Best: optimizer=" in str(result)
+        view = magics.sweep_view
+        assert view.board.engine == "ray" and sorted(view.board.trials) == [1, 2, 3] and not view.board.running()
+        assert all(t["epoch"] >= 1 for t in view.board.trials.values())
+        assert view.output.text.startswith("Sweep on Ray Tune: 3/3 trials done, 0 running (val_accuracy)")
+    finally:
+        magics.display = before
+        ip.run_line_magic("unload_ext", "stallmagic")
 
 
 def test_ctrl_c_ends_the_running_trials_and_keeps_the_finished_ones(local_ray, run):
