@@ -211,12 +211,42 @@ class CellRuns:
         self.kept, self.keep_notes = run, notes
         return f"{self.header}\n{source}"
 
-    def sweep(self, run: Run, *, progress: Callable[[int, int, dict], Any] | None = None) -> Any:
-        """Rerun ``run`` over :data:`SWEEP_GRID` (``stallmagic.sweep``); the result is kept as ``sweep_result``."""
+    def sweep(
+        self,
+        run: Run,
+        *,
+        progress: Callable[[int, int, dict], Any] | None = None,
+        on_epoch: Callable[[Any], Any] | None = None,
+        engine_name: str = "process",
+        scheduler: str | None = None,
+        search: str | None = None,
+        samples: int | None = None,
+    ) -> Any:
+        """Rerun ``run`` over :data:`SWEEP_GRID` (``stallmagic.sweep``); the result is kept as ``sweep_result``.
+
+        Args:
+            run: The run to sweep.
+            progress: ``progress(done, total, row)`` as each configuration ends.
+            on_epoch: ``on_epoch(update)`` after each epoch of each configuration (``TrialEpoch``).
+            engine_name: ``"process"`` (default) or ``"ray"`` (Ray Tune trials).
+            scheduler: With Ray, a scheduler by name (``"asha"``), see ``stallmagic.rerun.ray_options``.
+            search: With Ray, a search algorithm by name (``"optuna"``).
+            samples: With ``search``, how many configurations it suggests (default: the grid's size).
+
+        Raises:
+            RemedyError: The cell was released, Ray (or Optuna) is missing, or the run cannot be trained on Ray.
+        """
         self.check_live(run)
+        options: dict[str, Any] = {}
+        if scheduler is not None or search is not None:
+            from ..rerun.ray_options import named_ray_options
+
+            options = named_ray_options(run, scheduler=scheduler, search=search, samples=samples)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.sweep_result = engine.sweep(run, SWEEP_GRID, progress=progress)
+            self.sweep_result = engine.sweep(
+                run, SWEEP_GRID, progress=progress, on_epoch=on_epoch, engine=engine_name, **options
+            )
         return self.sweep_result
 
     def export(self, path: str | Path) -> list[Path]:

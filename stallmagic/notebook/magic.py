@@ -41,7 +41,10 @@ STALL_USAGE = """\
 %stall runs             every run recorded by %%diagnose_fit in this session
 %stall rerun N [RUN]    rerun with fix number N of the report (as listed by %stall report)
 %stall keep [RUN]       replace this cell with the last cell's source, the kept fix written in
-%stall sweep [RUN]      rerun over optimizers x learning rates and rank them
+%stall sweep [RUN]      rerun over optimizers x learning rates and rank them, a live table of the trials
+  --engine ray          ... as Ray Tune trials (pip install 'stallmagic[ray]'), and with it:
+  --scheduler asha      stop the trials that fall behind (ASHA, each epoch a rung's step)
+  --search optuna       let Optuna pick the configurations (--samples N of them; pip install optuna)
 %stall export PATH      write the last cell's report: .html (self-contained), .json or .md
 RUN is a number from %stall runs or a run's label."""
 
@@ -71,6 +74,10 @@ def _describe(exc: BaseException) -> str:
     """``"Type: message"`` of an exception, for a line of stallmagic's output; never raises (an exception is the
     user's object: its ``__str__`` may raise, and quoting it must not replace the exception being reported)."""
     return f"{type(exc).__name__}: {safe_str(exc, limit=ERROR_MESSAGE_LIMIT)}"
+
+
+#: ``%stall sweep``'s options (only that command takes them), by their ``argparse`` destination.
+_SWEEP_OPTIONS = ("engine", "scheduler", "search", "samples")
 
 
 def _has_widget_frontend(shell: Any) -> bool:
@@ -115,6 +122,7 @@ class StallMagics(Magics):
         self.views: list[Any] = []
         self.kept: tuple[CellRuns, Run] | None = None
         self.cell_writer: CellWriter | None = None  # made with the first panel (widgets only)
+        self.sweep_view: Any = None  # the live table of the last %stall sweep (notebook only)
         set_keep_reruns(self.keep_reruns)  # the engine's limit is the configured one (config may have set it)
 
     @default("keep_reruns")
@@ -271,6 +279,12 @@ class StallMagics(Magics):
         "command", nargs="?", default="help", help="report, compare, runs, rerun, keep, sweep, export or help"
     )
     @magic_arguments.argument("args", nargs="*", help="the command's arguments")
+    @magic_arguments.argument(
+        "--engine", choices=["process", "ray"], help="sweep: where the trials run (default: process)"
+    )
+    @magic_arguments.argument("--scheduler", choices=["asha"], help="sweep --engine ray: a Tune trial scheduler")
+    @magic_arguments.argument("--search", choices=["optuna"], help="sweep --engine ray: a Tune search algorithm")
+    @magic_arguments.argument("--samples", type=int, metavar="N", help="sweep --search: configurations to try")
     @line_magic
     @_documented_by_usage
     def stall(self, line: str) -> Any:  # its docstring is STALL_USAGE
@@ -282,6 +296,9 @@ class StallMagics(Magics):
                 f"Unknown %stall command {args.command!r}. Use one of: report, compare, runs, rerun, keep, sweep, "
                 "export, help."
             )
+        given = [f"--{name}" for name in _SWEEP_OPTIONS if getattr(args, name) is not None]
+        if given and args.command != "sweep":
+            raise UsageError(f"{given[0]} is an option of %stall sweep only. Got %stall {args.command}.")
         most = _STALL_ARGUMENTS.get(args.command)
         if most is not None and len(args.args) > most:
             usage = [u.split("  ")[0] for u in STALL_USAGE.splitlines() if u.startswith(f"%stall {args.command}")]
@@ -289,6 +306,8 @@ class StallMagics(Magics):
                 f"%stall {args.command} takes at most {most} argument(s)"
                 f"{': ' + usage[0] if usage else ''}. Got {len(args.args)}: {' '.join(args.args)}."
             )
+        if args.command == "sweep":
+            return self._stall_sweep(args.args, options=args)
         return handler(args.args)
 
     def _stall_help(self, rest: list[str]) -> None:
@@ -386,16 +405,56 @@ class StallMagics(Magics):
             "run it to train with the fix."
         )
 
-    def _stall_sweep(self, rest: list[str]) -> Any:
+    def _stall_sweep(self, rest: list[str], options: Any = None) -> Any:
+        engine = getattr(options, "engine", None) or "process"
+        scheduler, search, samples = (getattr(options, name, None) for name in ("scheduler", "search", "samples"))
+        ray_only = [f"--{n}" for n, v in (("scheduler", scheduler), ("search", search)) if v is not None]
+        if ray_only and engine != "ray":
+            raise UsageError(f"{ray_only[0]} of %stall sweep needs --engine ray (Ray Tune runs the trials).")
+        if samples is not None and (search is None or samples < 1):
+            raise UsageError(
+                "--samples N of %stall sweep counts the configurations a search algorithm picks: an int >= 1, with "
+                f"--search optuna. Got --samples {samples}{'' if search else ' without --search'}."
+            )
         cell, run = self._find(rest[0] if rest else None)
+        live = self._sweep_view(engine)
+        if live is None:
 
-        def progress(done: int, total: int, row: dict) -> None:
-            print(f"[stallmagic] sweep {done}/{total}: {row.get('params')} -> {row.get('mean')}")
+            def progress(done: int, total: int, row: dict) -> None:
+                print(f"[stallmagic] sweep {done}/{total}: {row.get('params')} -> {row.get('mean')}")
 
+            on_epoch = None
+        else:
+            progress, on_epoch = live.progress, live.on_epoch
         try:
-            return cell.sweep(run, progress=progress)
+            return cell.sweep(
+                run,
+                progress=progress,
+                on_epoch=on_epoch,
+                engine_name=engine,
+                scheduler=scheduler,
+                search=search,
+                samples=samples,
+            )
         except Exception as exc:
             raise UsageError(f"The sweep could not run: {safe_str(exc, limit=ERROR_MESSAGE_LIMIT)}") from None
+        finally:
+            if live is not None and live.draws:  # nothing was shown when the sweep was refused before training
+                live.finish()
+
+    def _sweep_view(self, engine: str) -> Any:
+        """The live table of a sweep's trials (:mod:`.sweep_view`) where the cell's output is a Jupyter display
+        (a kernel, or ``%config StallMagics.display = "widgets"``); ``None`` in a terminal, which gets one line per
+        finished trial instead."""
+        mode = self.display
+        if mode == "auto":
+            mode = "widgets" if getattr(self.shell, "kernel", None) is not None else "text"
+        if mode == "text":
+            return None
+        from .sweep_view import in_output
+
+        self.sweep_view = in_output(engine=engine)
+        return self.sweep_view
 
     def _stall_export(self, rest: list[str]) -> None:
         if len(rest) != 1:

@@ -42,6 +42,7 @@ from .connection import ConnectionWatch
 from .displays import LiveView, StaticTwin
 from .findings_view import FindingsView
 from .new_cell import CellWriter
+from .sweep_view import in_widget
 from .throttle import Throttle
 
 #: A click on a button within this many seconds after its own action finished was queued during the action.
@@ -463,11 +464,15 @@ class Panel:
 
     def _sweep(self) -> None:
         run = self._picked()
+        table = self._w.HTML()
+        self.sweep_box.children = [table]  # the trials live while they train, then the ranking below replaces it
+        live = in_widget(table)
 
         def progress(done: int, total: int, row: dict) -> None:
+            live.progress(done, total, row)
             self.message.value = html.note(f"Sweep: {done}/{total} configurations trained…")
 
-        result = self.cell.sweep(run, progress=progress)
+        result = self.cell.sweep(run, progress=progress, on_epoch=live.on_epoch)
         w = self._w
         children: list[Any] = [w.HTML(html.sweep_result_html(result))]
         best = result.best_remedy()

@@ -11,8 +11,10 @@ The modules, in the order a rerun uses them:
   edits), with its lifetime; :func:`release` drops a run's share, and only the :func:`set_keep_reruns` most
   recently used reruns keep their models and weights.
 * :mod:`.compare`: :func:`compare` and the :class:`Comparison` rows; :mod:`.sweep`: :func:`sweep` over a grid,
-  its arguments read by :mod:`.sweep_arguments`; ``engine="ray"`` runs it as Ray Tune trials (:mod:`.sweep_ray` in
-  this process, :mod:`.ray_trial` in each Ray worker; imported only then).
+  its arguments read by :mod:`.sweep_arguments`, its trials' live progress (``on_epoch``) in :mod:`.sweep_progress`;
+  ``engine="ray"`` runs it as Ray Tune trials (:mod:`.sweep_ray` and its Tune hooks :mod:`.ray_collector` in this
+  process, :mod:`.ray_trial` in each Ray worker; imported only then; schedulers and searchers by name in
+  :mod:`.ray_options`).
 * :mod:`.repair`: :func:`repair`, "find a fix": remedies tried as reruns, the helpful ones stacked;
   :mod:`.lr_range`: the learning-rate range test a measured learning-rate remedy runs first.
 

@@ -235,8 +235,8 @@ def _use_backend(payload: TrialPayload) -> None:
 class EpochReporter:
     """A Session listener that reports each recorded epoch to Tune (epoch level only: it runs in the Recorder's
     ``on_epoch_end``). The report holds the epoch's logs at the top level (for Tune's schedulers and searchers) and,
-    under :data:`REPORT_KEY`, the fold, the epoch, its wall time and learning rate, and ``last``; the last epoch
-    of a fit carries the checkpoint."""
+    under :data:`REPORT_KEY`, the fold, the epoch and the epochs asked, its wall time and learning rate, and
+    ``last``; the last epoch of a fit carries the checkpoint."""
 
     def __init__(self, metric: str | None = None) -> None:
         self.metric = metric
@@ -272,6 +272,7 @@ class EpochReporter:
             "logs": logs,
             "fold": self.fold,
             "epoch": run.epochs[-1] if run.epochs else -1,
+            "epochs": run.fit.epochs,
             "epoch_time": run.epoch_times[-1] if run.epoch_times else math.nan,
             "learning_rate": _number(run.learning_rates[-1]) if run.learning_rates else math.nan,
             "last": last,

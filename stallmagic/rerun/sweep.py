@@ -22,6 +22,7 @@ from .compare import best_value, last_finite, metric_keys
 from .engine import as_remedy, build_plan, short_text, train_rerun
 from .ledger import LEDGER, check_run, root_of
 from .sweep_arguments import check_cv, check_engine, check_metric, folds_of, grid_configs
+from .sweep_progress import EpochHook, TrialEpoch, check_on_epoch
 
 __all__ = ["SweepResult", "sweep"]
 
@@ -41,7 +42,8 @@ class SweepResult:
         rows: One dict per finished configuration: ``params``, ``scores`` (final-epoch validation value per fold),
             ``mean``, ``std``, ``best_scores`` (best epoch per fold), ``mean_best``, ``epochs``, ``wall_time``,
             ``errors``, ``rank`` (1 = best mean), ``stopped_by`` (``"scheduler"`` for a Ray trial that Tune's
-            scheduler stopped early, scored on the epochs it trained; else ``None``).
+            scheduler stopped early, scored on the epochs it trained; else ``None``), ``trial`` (the trial's
+            number, from 1, as in :class:`~.sweep_progress.TrialEpoch`).
         total: Number of configurations in the grid (or a search algorithm's samples).
         stopped: True when the sweep ended before the whole grid ran (``stop()`` or KeyboardInterrupt).
         runs: The Runs trained (kept in their own session, not the user's). In process, their final weights are not
@@ -210,8 +212,14 @@ class SweepResult:
             _ray_options=ray_options,
         )
 
-    def run(self, *, progress: Callable[[int, int, dict], Any] | None = None) -> SweepResult:
-        """Train every configuration (every fold), calling ``progress(done, total, row)`` after each one."""
+    def run(
+        self,
+        *,
+        progress: Callable[[int, int, dict], Any] | None = None,
+        on_epoch: Callable[[TrialEpoch], Any] | None = None,
+    ) -> SweepResult:
+        """Train every configuration (every fold), calling ``progress(done, total, row)`` after each one and
+        ``on_epoch(update)`` after each epoch of each (:mod:`.sweep_progress`)."""
         source = self._source
         if source is None:
             raise RemedyError("This SweepResult was not prepared from a run; use stallmagic.sweep(run, grid).")
@@ -220,21 +228,28 @@ class SweepResult:
                 "The 'progress' argument of sweep must be a function called as progress(done, total, row), or None. "
                 f"Got {safe_repr(progress)} instead."
             )
+        check_on_epoch(on_epoch)
+        hook = EpochHook(on_epoch)
         if self.engine == "ray":
             from .sweep_ray import run_on_ray
 
-            return run_on_ray(self, progress=progress, **self._ray_options)
+            return run_on_ray(self, progress=progress, on_epoch=hook, **self._ray_options)
         session = Session(label=f"sweep of {source.label}", snapshot_weights=True)
+        forward = _EpochForwarder(self, hook)
+        if hook:
+            session.listeners.append(forward)
         stopper = _stop_callback(self)
         model = LEDGER.baseline(root_of(source)).model
         before = LEDGER.snapshot(model)  # the sweep leaves the model as it found it
         try:
-            for config in self._configs[len(self.rows) :]:
+            for number, config in enumerate(self._configs[len(self.rows) :], len(self.rows) + 1):
                 if self._stop:
                     break
-                row = self._run_config(config, session, stopper)
+                forward.trial, forward.params = number, params_json(config)
+                row = self._run_config(config, session, stopper, forward)
                 if row is None:  # stopped mid-configuration
                     break
+                row["trial"] = number
                 self.rows.append(row)
                 self._rank()
                 if progress is not None:
@@ -247,12 +262,13 @@ class SweepResult:
         self._rank()
         return self
 
-    def _run_config(self, config: dict, session: Session, stopper: Any) -> dict | None:
+    def _run_config(self, config: dict, session: Session, stopper: Any, forward: _EpochForwarder) -> dict | None:
         remedy, overrides = split_config(config)
         folds = self._splits if self._splits is not None else [None]
         runs = []
         start = time.perf_counter()
         for i, fold in enumerate(folds):
+            forward.fold = i if fold is not None else None
             run = train_rerun(
                 self._source,
                 remedy,
@@ -327,6 +343,7 @@ def config_row(
         "errors": failed,
         "rank": None,
         "stopped_by": None,
+        "trial": None,
     }
 
 
@@ -336,12 +353,46 @@ def _param_json(value: Any) -> Any:
     return value if isinstance(value, (int, float, str)) or value is None else short_text(value)
 
 
+def params_json(params: Mapping[str, Any]) -> dict:
+    """A configuration as JSON-ready data: remedies as dicts, other values that are not plain numbers or strings
+    as short text."""
+    return {k: _param_json(v) for k, v in params.items()}
+
+
 def row_json(row: Mapping[str, Any]) -> dict:
-    """A row of :attr:`SweepResult.rows` as JSON-ready data (what ``progress`` receives): remedies as dicts, other
-    values that are not plain numbers or strings as short text."""
+    """A row of :attr:`SweepResult.rows` as JSON-ready data (what ``progress`` receives), its params as
+    :func:`params_json` writes them."""
     out = dict(row)
-    out["params"] = {k: _param_json(v) for k, v in row["params"].items()}
+    out["params"] = params_json(row["params"])
     return jsonable(out)
+
+
+class _EpochForwarder:
+    """A listener of the in-process sweep's Session: turns each epoch the capture recorded into a
+    :class:`~.sweep_progress.TrialEpoch` for ``on_epoch`` (the sweep sets the trial, params and fold before each
+    fit). Epoch level only, and nothing at all without a hook."""
+
+    def __init__(self, result: SweepResult, hook: EpochHook) -> None:
+        self.result = result
+        self.hook = hook
+        self.trial, self.params, self.fold = 0, {}, None
+
+    def __call__(self, event: str, run: Run) -> None:
+        if event != "epoch" or not self.hook or not run.epochs:
+            return
+        logs = {k: v[-1] for k, v in run.logs.items() if v}
+        self.hook(
+            TrialEpoch.of(
+                trial=self.trial,
+                total=self.result.total,
+                params=self.params,
+                fold=self.fold,
+                epoch=run.epochs[-1] + 1,
+                epochs=run.fit.epochs,
+                metric=self.result.metric,
+                logs=logs,
+            )
+        )
 
 
 def _stop_callback(result: SweepResult) -> Any:
@@ -386,6 +437,7 @@ def sweep(
     cv: Any = None,
     *,
     progress: Callable[[int, int, dict], Any] | None = None,
+    on_epoch: Callable[[TrialEpoch], Any] | None = None,
     metric: str | None = None,
     engine: str = "process",
     scheduler: Any = None,
@@ -408,6 +460,9 @@ def sweep(
             with the run's seed), or a scikit-learn splitter with ``split(x, y)`` giving (training rows, validation
             rows) index pairs.
         progress: Called as ``progress(done, total, row)`` after each configuration (``row`` as in ``rows``).
+        on_epoch: Called as ``on_epoch(update)`` after every epoch of every configuration, on either engine, with a
+            :class:`~.sweep_progress.TrialEpoch` (trial number, configuration, fold, epoch, the scored metric's
+            value). A display hook: one that raises is warned about once and not called again.
         metric: The metric to score (default: the first accuracy-like metric, else the loss); its validation
             value at the *last* epoch is the score (as GridSearchCV scores the fitted model), the best epoch's is
             reported too.
@@ -419,7 +474,8 @@ def sweep(
         scheduler: With ``engine="ray"``: a Tune trial scheduler, e.g. ``ASHAScheduler(max_t=epochs,
             grace_period=1)``, that stops trials falling behind on ``metric`` (each epoch is one report).
         search_alg: With ``engine="ray"``: a Tune search algorithm that samples the grid's values instead of
-            crossing them all (``num_samples`` trials, default the grid's size).
+            crossing them all (``num_samples`` trials, default the grid's size), e.g. Tune's ``OptunaSearch()``
+            (``pip install optuna``); it gets ``metric`` and its direction unless it was given its own.
         num_samples: With ``search_alg``: how many configurations it samples.
         storage_path: With ``engine="ray"``: where Tune keeps the trials' checkpoints (default: a temporary folder,
             removed after the sweep; on a multi-node cluster, storage every node can reach).
@@ -433,8 +489,9 @@ def sweep(
             not a dict of non-empty lists, holds a value ``run.rerun`` would refuse (``{"epochs": [-1]}``: the same
             checks, :mod:`.overrides`) or a configuration that cannot be built, a ``cv`` that is not one of
             the above (or more folds than training rows, or a splitter that fails on them), a ``metric`` that is
-            not a name, a ``progress`` that is not callable. A ``metric`` the run did not log is a warning that
-            lists the logged ones; the default metric is scored.
+            not a name, a ``progress`` or ``on_epoch`` that is not callable. A ``metric`` the run did not log is a
+            warning that lists the logged ones; the default metric is scored.
     """
     options = dict(scheduler=scheduler, search_alg=search_alg, num_samples=num_samples, storage_path=storage_path)
-    return SweepResult.prepare(run, grid, cv, metric=metric, engine=engine, **options).run(progress=progress)
+    prepared = SweepResult.prepare(run, grid, cv, metric=metric, engine=engine, **options)
+    return prepared.run(progress=progress, on_epoch=on_epoch)

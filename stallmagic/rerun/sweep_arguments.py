@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .._internal.nested import judged_output, several_outputs
 from .._internal.text import safe_repr, safe_str
 from ..record import Run
 from ..remedies import RemedyError
@@ -47,8 +48,6 @@ def grid_configs(grid: Mapping[str, Sequence[Any]]) -> tuple[list[dict], dict]:
     keys = list(clean)
     configs = [dict(zip(keys, combo)) for combo in itertools.product(*(clean[k] for k in keys))]
     return configs, clean
-
-
 
 
 #: The engines a sweep runs on: one configuration after another in this process, or Ray Tune trials.
@@ -183,9 +182,9 @@ def folds_of(run: Run, cv: Any) -> tuple[list | None, str | None]:
     sw = plan.fit.get("sample_weight")
     if sw is not None and plan.fit.get("validation_split"):
         sw = sw[: len(np.asarray(y))]
-    # the first output's labels (not keras.tree.flatten(y)[0]: that sorts a dict's keys, this keeps their order)
-    target = np.asarray(y if not isinstance(y, (list, tuple, Mapping)) else next(iter(
-        y.values() if isinstance(y, Mapping) else y)))  # fmt: skip
+    # the judged output's labels, read by its name (Run.judged_output), never by position: a dict of targets is in
+    # the user's order, the model's outputs in Keras's
+    target = np.asarray(judged_output(y, root_of(run).judged_output) if several_outputs(y) else y)
     labels = None
     fmt = label_format(target)
     if fmt in ("sparse", "onehot"):

@@ -13,8 +13,9 @@ search algorithms (random, Optuna, ...) can take over from the plain grid.
   one of its nodes; Ray Client, ``ray://``, is refused: Tune would run the sweep in a remote actor); else started
   here, on this machine's CPUs, and left running for the next sweep (``ray.shutdown()`` stops it).
 * **Trials** (:mod:`.ray_trial`): rebuild the model, train through the rerun engine, report every epoch.
-* **Results**: a driver-side Tune callback collects every report and each fit's checkpoint (its Run record and
-  final weights) as they arrive, and calls ``progress(done, total, row)`` as each trial ends. A Ray trial's Run,
+* **Results**: a driver-side Tune callback (:class:`~.ray_collector.TrialCollector`) collects every report and
+  each fit's checkpoint (its Run record and final weights) as they arrive, passes each report on to ``on_epoch``
+  (:mod:`.sweep_progress`), and calls ``progress(done, total, row)`` as each trial ends. A Ray trial's Run,
   in ``SweepResult.runs``, holds its record (logs, epoch times, learning rates, how it ended) and
   ``run.final_weights`` (numpy arrays), but no live model: ``run.keras_model`` is ``None`` and it cannot be
   rerun; ``best_remedy()`` reruns the best configuration in process to keep it. A trial a scheduler stopped early
@@ -40,11 +41,12 @@ from typing import Any
 import numpy as np
 
 from .._internal.text import safe_str
-from ..record import Run, Session
+from ..record import Run
 from ..remedies import RemedyError
 from .ledger import LEDGER, root_of
 from .plan import recorded_seed
-from .ray_trial import REPORT_KEY, TrialPayload, from_portable, portable, read_checkpoint, rebuild_model, trial
+from .ray_trial import TrialPayload, from_portable, portable, rebuild_model, trial
+from .sweep_progress import EpochHook
 
 #: What every refusal ends with.
 IN_PROCESS = "run this sweep in process instead (engine='process', the default)"
@@ -231,6 +233,7 @@ def run_on_ray(
     result: Any,
     *,
     progress: Callable[[int, int, dict], Any] | None,
+    on_epoch: EpochHook | None = None,
     scheduler: Any = None,
     search_alg: Any = None,
     num_samples: int | None = None,
@@ -239,6 +242,8 @@ def run_on_ray(
     """Train ``result``'s configurations as Tune trials and fill its rows and runs (see the module docstring)."""
     ray = require_ray()
     from ray import tune
+
+    from .ray_collector import StopAll, TrialCollector
 
     if ray.util.client.ray.is_connected():
         raise RemedyError(
@@ -260,7 +265,7 @@ def run_on_ray(
     else:
         space = {"config": tune.grid_search(list(range(len(payload.configs))))}
         samples = 1
-    collector = trial_collector(result, payload, progress)
+    collector = TrialCollector(result, payload, progress, on_epoch)
     own_metric = any(getattr(obj, "_metric", None) for obj in (scheduler, search_alg) if obj is not None)
     scratch = None if storage_path else tempfile.mkdtemp(prefix="stallmagic-ray-")
     tuner = tune.Tuner(
@@ -279,7 +284,7 @@ def run_on_ray(
             storage_path=storage_path or scratch,
             verbose=0,
             callbacks=[collector],
-            stop=stop_all_stopper(result),
+            stop=StopAll(result),
         ),
     )
     try:
@@ -309,135 +314,3 @@ def _legacy_tune_output() -> Iterator[None]:
             os.environ.pop("RAY_AIR_NEW_OUTPUT", None)
         else:
             os.environ["RAY_AIR_NEW_OUTPUT"] = before
-
-
-def _stopper_base() -> Any:
-    from ray.tune import Stopper
-
-    return Stopper
-
-
-def stop_all_stopper(result: Any) -> Any:
-    """A Tune Stopper that ends every trial once ``result.stop()`` was called (a Stop button in another thread)."""
-
-    class StopAll(_stopper_base()):
-        def __call__(self, trial_id: str, report: dict) -> bool:
-            return False
-
-        def stop_all(self) -> bool:
-            return bool(result._stop)
-
-    return StopAll()
-
-
-def trial_collector(result: Any, payload: TrialPayload, progress: Callable | None) -> Any:
-    """A Tune callback in the driver (a class made on demand, so that importing this module imports no Ray): keeps
-    every trial's reports and fits (read from their checkpoints as they arrive), and turns each ended trial into a
-    row of ``result``."""
-    from ray.tune import Callback, Checkpoint
-
-    from .sweep import config_row
-
-    class Collector(Callback):
-        def __init__(self) -> None:
-            self.reports: dict[str, list[dict]] = {}
-            self.fits: dict[str, dict[int, tuple[Run, list | None]]] = {}
-            self.params: dict[str, dict] = {}
-            self.started: dict[str, float] = {}
-            self.order: dict[str, int] = {}
-            self.row_order: dict[int, int] = {}
-            self.ended: list[str] = []
-            self.session = Session(label=f"ray sweep of {payload.record.get('label')}", snapshot_weights=False)
-
-        def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-            from .ray_trial import configuration
-
-            self.started[trial.trial_id] = time.perf_counter()
-            self.params[trial.trial_id] = configuration(trial.config, payload)[2]
-            self.order[trial.trial_id] = int(trial.config.get("config", len(self.order)))
-
-        def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
-            own = result.get(REPORT_KEY) or {}
-            self.reports.setdefault(trial.trial_id, []).append(own)
-            name = result.get("checkpoint_dir_name")
-            if own.get("last") and name:
-                path = os.path.join(trial.storage.trial_fs_path, name)
-                with Checkpoint(path, filesystem=trial.storage.storage_filesystem).as_directory() as folder:
-                    self.fits.setdefault(trial.trial_id, {})[int(own.get("fold", 0))] = read_checkpoint(folder)
-
-        def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-            self._end(trial, None)
-
-        def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-            error = getattr(trial, "error_file", None)
-            self._end(trial, f"Ray trial failed (see {error})" if error else "Ray trial failed")
-
-        def _end(self, trial: Any, error: str | None) -> None:
-            tid = trial.trial_id
-            folds = len(payload.folds or [None])
-            fits = self.fits.get(tid, {})
-            whole = len(fits) == folds and error is None
-            if not whole and result._stop:  # cut short by stop()/Ctrl-C: dropped, as in process
-                return
-            runs = [self._run(tid, fold, fits.get(fold)) for fold in range(folds) if fold in fits or not whole]
-            runs = [r for r in runs if r is not None]
-            for run in runs:
-                self.session.add(run)
-            result.runs.extend(runs)
-            row = config_row(
-                self.params.get(tid, {}),
-                runs,
-                result.metric,
-                result.higher_is_better,
-                time.perf_counter() - self.started.get(tid, time.perf_counter()),
-                errors=[error] if error else [],
-            )
-            row["stopped_by"] = None if whole or error else "scheduler"
-            self.row_order[id(row)] = self.order.get(tid, len(self.order))
-            result.rows.append(row)
-            result._rank()
-            self.ended.append(tid)
-            if progress is not None:
-                from .sweep import row_json
-
-                progress(len(result.rows), result.total, row_json(row))
-
-        def _run(self, tid: str, fold: int, fit: tuple[Run, list | None] | None) -> Run | None:
-            """The fold's Run: from its checkpoint when the fit ended, else from its reports (a trial a scheduler
-            stopped: its epochs so far, no weights)."""
-            from .sweep import config_label
-
-            params = self.params.get(tid, {})
-            label = config_label(params, fold if payload.folds else None)
-            if fit is not None:
-                run, weights = fit
-                run.final_weights = weights
-                if run.end == "running":
-                    done = run.epochs[-1] + 1 if run.epochs else 0
-                    run.end = "completed" if done >= run.fit.epochs else "early_stopped"
-            else:
-                reports = [r for r in self.reports.get(tid, []) if int(r.get("fold", 0)) == fold]
-                if not reports:
-                    return None
-                base = Run.from_dict(payload.record)
-                run = Run(index=0, label=label, fit=base.fit, model=base.model)
-                for own in reports:
-                    for key, value in own.get("logs", {}).items():
-                        run.logs.setdefault(key, [float("nan")] * len(run.epochs)).append(value)
-                    run.epochs.append(int(own.get("epoch", len(run.epochs))))
-                    run.epoch_times.append(float(own.get("epoch_time", float("nan"))))
-                    run.learning_rates.append(own.get("learning_rate"))
-                run.end = "early_stopped"
-            run.label = label
-            run.index = len(self.session.runs)
-            run.wall_time = run.wall_time or float(sum(run.epoch_times))
-            run.extras["ray"] = {"trial_id": tid, "stopped_by": None if fit is not None else "scheduler"}
-            return run
-
-        def finish(self) -> None:
-            """After Tune returned: the sweep is ``stopped`` when a trial did not end (stop(), Ctrl-C)."""
-            result.stopped = bool(result._stop) or len(result.rows) < result.total
-            result.rows.sort(key=lambda row: self.row_order.get(id(row), 0))  # the grid's order, as in process
-            result._rank()
-
-    return Collector()

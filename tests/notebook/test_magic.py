@@ -583,8 +583,12 @@ def test_sweep_button_ranks_optimizers_in_the_panel(ip, digits_model, display):
     run_ok(ip, "%%diagnose_fit\n" + small_fit(2, rows=300))
     panel = magics(ip).views[-1]
     runs_before = len(panel.cell.runs)
+    shown = []  # what the sweep box held while the sweep ran: the live table of trials first
+    panel.sweep_box.observe(lambda change: shown.append(change["new"]), names="children")
     panel.sweep_button.click()
     assert "failed" not in panel.message.value, panel.message.value
+    table = shown[0][0].value
+    assert 'class="stallmagic-sweep-board"' in table and "6/6 trials done, 0 running" in table
     text = widget_html(panel.sweep_box)
     assert "Sweep of 6 configuration(s)" in text and "Best:" in text
     assert len(panel.cell.runs) == runs_before  # the sweep's trainings live in their own session
@@ -646,3 +650,63 @@ def test_stall_rerun_leaves_nothing_in_out_and_runs_have_a_one_line_repr(ip, dig
     assert len(cell.runs) == 2
     assert "[stallmagic]" in capsys.readouterr().out
     assert html.escape(cell.runs[1].label) in panel.twin.html  # the static twin was redrawn after the rerun
+
+
+def test_stall_sweep_shows_a_live_table_of_its_trials(ip, digits_model, display):
+    """``%stall sweep`` in a notebook: one display output, replaced in place, with a row per trial (its configuration,
+    epochs and score), instead of a printed line per finished trial."""
+    display("widgets")
+    run_ok(ip, "%%diagnose_fit\n" + small_fit(2, rows=300))
+    result = ip.run_line_magic("stall", "sweep")
+    view = magics(ip).sweep_view
+    board = view.board
+    assert sorted(board.trials) == [1, 2, 3, 4, 5, 6] and board.done == 6 and not board.running()
+    for row in result.rows:  # the table's score of each trial is its row's
+        trial = board.trials[row["trial"]]
+        assert trial["state"] == "done" and trial["score"] == row["mean"] and trial["epoch"] == trial["epochs"] == 2
+    assert "Sweep in this process: 6/6 trials done, 0 running (val_accuracy)" in view.output.text
+    assert 'class="stallmagic-sweep-board"' in view.output.html and view.draws >= 6
+
+
+def test_stall_sweep_options_are_one_sentence_each(ip, digits_model, display, monkeypatch):
+    """``--engine ray`` and its options: mistakes, and Ray missing, are one UsageError line before anything trains."""
+    from IPython.core.error import UsageError
+
+    display("text")
+    run_ok(ip, "%%diagnose_fit\n" + small_fit(1, rows=200))
+    cell = magics(ip).cells[-1]
+    wrong = {
+        "sweep --engine spark": r"argument --engine: invalid choice: 'spark'",
+        "report --engine ray": r"--engine is an option of %stall sweep only\. Got %stall report\.",
+        "sweep --scheduler asha": r"--scheduler of %stall sweep needs --engine ray",
+        "sweep --engine ray --samples 3": r"--samples N of %stall sweep counts .* Got --samples 3 without --search\.",
+    }
+    for line, message in wrong.items():
+        with pytest.raises(UsageError, match=message):
+            ip.run_line_magic("stall", line)
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed: `import ray` raises ImportError
+    with pytest.raises(UsageError) as caught:
+        ip.run_line_magic("stall", "sweep --engine ray --scheduler asha")
+    message = str(caught.value)
+    assert "needs Ray Tune" in message and "pip install 'stallmagic[ray]'" in message and "\n" not in message
+    assert cell.sweep_result is None and len(cell.runs) == 1  # nothing trained
+
+
+def test_stall_sweep_on_ray_refuses_a_model_it_cannot_rebuild_in_one_line(ip, digits_model, display):
+    from IPython.core.error import UsageError
+
+    pytest.importorskip("ray.tune")
+    display("widgets")
+    run_ok(
+        ip,
+        "%%diagnose_fit\nm = keras.Sequential([keras.Input((64,)), keras.layers.Lambda(lambda t: t * 2.0),\n"
+        "                        keras.layers.Dense(10, activation='softmax')])\n"
+        "m.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])\n"
+        "m.fit(x_digits[:200], y_digits[:200], validation_split=0.2, epochs=1, verbose=0)\n",
+    )
+    with pytest.raises(UsageError) as caught:
+        ip.run_line_magic("stall", "sweep --engine ray")
+    message = str(caught.value)
+    assert message.startswith("The sweep could not run: engine='ray' cannot rebuild the model of ")
+    assert "Lambda layer" in message and "\n" not in message
+    assert magics(ip).cells[-1].sweep_result is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import keras
 import numpy as np
 import pytest
 from small_runs import captured_classifier
@@ -72,3 +73,39 @@ def test_metric_progress_and_hostile_grid_values_are_checked_in_words(run):
     with pytest.warns(UserWarning, match=r"'bogus' was not logged by this run\. Available metrics are: accuracy, loss"):
         result = stallmagic.sweep(run, GRID, metric="bogus")
     assert result.metric == "val_accuracy"
+
+
+def test_folds_of_a_two_output_model_are_stratified_on_the_judged_output_read_by_name(seed):
+    """The folds took the first target of a dict by position: with ``{"z_reg": ..., "a_class": ...}`` that is the
+    regression target, so the class labels of the judged output (``a_class``, first in Keras's order) were never
+    read and the folds were not stratified. They are read by name now, as the diagnosis reads them."""
+    from stallmagic.rerun.sweep import SweepResult
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 6)).astype("float32")
+    classes = (x[:, 0] > 0.5).astype("int64")  # about 30 % ones: unstratified folds would not split them evenly
+    inputs = keras.Input((6,))
+    hidden = keras.layers.Dense(8, activation="relu")(inputs)
+    outputs = {
+        "z_reg": keras.layers.Dense(1, name="z_reg")(hidden),
+        "a_class": keras.layers.Dense(2, activation="softmax", name="a_class")(hidden),
+    }
+    model = keras.Model(inputs, outputs)
+    model.compile(
+        optimizer="adam",
+        loss={"z_reg": "mse", "a_class": "sparse_categorical_crossentropy"},
+        metrics={"a_class": ["accuracy"]},
+    )
+    with stallmagic.capture() as session:
+        model.fit(x, {"z_reg": x[:, 1] * 3.0, "a_class": classes}, validation_split=0.25, epochs=1, verbose=0)
+    run = session.runs[-1]
+    assert run.judged_output == "a_class"  # the model's first output; the targets' first key is z_reg
+    prepared = SweepResult.prepare(run, GRID, cv=3)  # checks and folds, nothing trained
+    assert prepared.cv == "3-fold stratified CV on the 150 training rows"
+    train_classes = classes[:150]
+    share = train_classes.mean()
+    for fold in prepared._splits:
+        held_out = fold["validation_data"][1]["a_class"]
+        # stratified: each fold holds out the training rows' share of ones, to one row
+        assert abs(held_out.sum() - share * len(held_out)) <= 1, (held_out.sum(), share * len(held_out))
+    assert len(session.runs) == 1

@@ -21,6 +21,7 @@ from small_runs import captured_classifier
 
 import stallmagic
 from stallmagic.remedies import RemedyError
+from stallmagic.rerun.sweep_progress import TrialEpoch
 
 #: How far a Ray trial's score may be from the same configuration's in-process score: a trial trains in another
 #: process with its own TensorFlow thread pool, so float sums may be ordered differently; 0.02 is two rows of the
@@ -45,11 +46,27 @@ def run(seed):
     return captured_classifier(rows=400, features=8, epochs=3, batch_size=32, hidden=8)
 
 
+def epochs_by_trial(updates):
+    """``{trial: [(epoch, epochs, value), ...]}`` from a sweep's ``on_epoch`` updates, in the order they came."""
+    out = {}
+    for u in updates:
+        assert isinstance(u, TrialEpoch) and u.total == 4 and u.metric == "val_accuracy" and u.fold is None
+        out.setdefault(u.trial, []).append((u.epoch, u.epochs, u.value))
+    return out
+
+
 def test_a_grid_on_ray_finds_the_in_process_best_with_the_same_scores(local_ray, run):
     grid = {"learning_rate": [1e-3, 1e-2, 3e-2, 1e-1]}
-    here = stallmagic.sweep(run, grid)
+    here_epochs, there_epochs = [], []
+    here = stallmagic.sweep(run, grid, on_epoch=here_epochs.append)
     seen = []
-    there = stallmagic.sweep(run, grid, engine="ray", progress=lambda done, total, row: seen.append((done, total)))
+    there = stallmagic.sweep(
+        run,
+        grid,
+        engine="ray",
+        progress=lambda done, total, row: seen.append((done, total)),
+        on_epoch=there_epochs.append,
+    )
     assert there.engine == "ray" and not there.stopped and there.total == 4
     assert there.best_params == here.best_params
     assert there.best_remedy() == here.best_remedy()
@@ -58,6 +75,15 @@ def test_a_grid_on_ray_finds_the_in_process_best_with_the_same_scores(local_ray,
         assert abs(a["mean"] - b["mean"]) <= SCORE_TOLERANCE, (a, b)
     assert [r["rank"] for r in here.rows] == [r["rank"] for r in there.rows]
     assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]  # the progress hook saw each trial as it ended
+    # on_epoch saw every epoch of every trial as it was reported, the same on both engines: each trial's epochs in
+    # order, its last value the row's score, its number the row's "trial"
+    here_by, there_by = epochs_by_trial(here_epochs), epochs_by_trial(there_epochs)
+    assert sorted(here_by) == sorted(there_by) == [1, 2, 3, 4] == [r["trial"] for r in there.rows]
+    for row_here, row_there in zip(here.rows, there.rows):
+        for by, row in ((here_by, row_here), (there_by, row_there)):
+            assert [(e, n) for e, n, _ in by[row["trial"]]] == [(1, 3), (2, 3), (3, 3)]
+            assert by[row["trial"]][-1][2] == pytest.approx(row["mean"])
+    assert {u.trial: u.params for u in there_epochs} == {r["trial"]: r["params"] for r in there.rows}
     # each trial's Run came back: its curves and its final weights (not a live model)
     assert len(there.runs) == 4
     shapes = [w.shape for w in run.initial_weights]
@@ -103,6 +129,51 @@ def test_a_search_algorithm_samples_the_grid_instead_of_crossing_it_with_folds(l
         assert row["params"]["learning_rate"] in grid["learning_rate"] and row["params"]["batch_size"] in (16, 64)
         assert len(row["scores"]) == 2 and row["epochs"] == [3, 3]  # each trial trained both folds
     assert sorted(r.label[-6:] for r in result.runs) == ["fold 1", "fold 1", "fold 2", "fold 2"]
+
+
+def test_stall_sweep_runs_on_ray_from_the_notebook_with_asha_and_optuna_by_name(local_ray):
+    """``%stall sweep --engine ray --scheduler asha --search optuna --samples 3`` in a real IPython shell: the names
+    become Tune's ASHAScheduler and OptunaSearch (Tune's own Optuna integration as ``search_alg=``, given the sweep's
+    metric and direction by Tune), Optuna's suggestions come back as a SweepResult like any other, and the notebook's
+    live table follows the trials as Ray reports. A run recorded by ``%%diagnose_fit`` is listened to by its panel
+    (widgets, the shell), which Tune's experiment snapshot tried to pickle through the sweep's driver-side hooks:
+    every Ray sweep from a notebook cell failed with "cannot pickle 'sqlite3.Connection' object"."""
+    from IPython.testing.globalipapp import get_ipython
+
+    ip = get_ipython()
+    ip.run_line_magic("load_ext", "stallmagic")
+    magics = ip.magics_manager.registry["StallMagics"]
+    before, magics.display = magics.display, "widgets"
+    try:
+        rng = np.random.default_rng(0)
+        ip.user_ns["x_ray"] = rng.normal(size=(300, 8)).astype("float32")
+        ip.user_ns["y_ray"] = (ip.user_ns["x_ray"][:, 0] > 0).astype("int64")
+        cell = ip.run_cell(
+            "%%diagnose_fit\nimport keras\nkeras.utils.set_random_seed(0)\n"
+            "m = keras.Sequential([keras.Input((8,)), keras.layers.Dense(2, activation='softmax')])\n"
+            "m.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])\n"
+            "m.fit(x_ray, y_ray, validation_split=0.25, epochs=3, verbose=0)\n"
+        )
+        assert cell.success, cell.error_in_exec
+        result = ip.run_line_magic("stall", "sweep --engine ray --scheduler asha --search optuna --samples 3")
+        assert result.engine == "ray" and result.total == 3 and len(result.rows) == 3 and not result.stopped
+        assert sorted(row["trial"] for row in result.rows) == [1, 2, 3]
+        grid = result.grid
+        for row in result.rows:  # each an Optuna suggestion from the grid's values, scored as any sweep's row
+            assert row["params"]["optimizer"] in grid["optimizer"]
+            assert row["params"]["learning_rate"] in grid["learning_rate"]
+            assert row["mean"] is not None and row["rank"] in (1, 2, 3) and 1 <= max(row["epochs"]) <= 3
+        best = max(result.rows, key=lambda r: r["mean"])
+        assert result.best_params == best["params"] and result.best_score == best["mean"]
+        assert result.best_remedy() is not None  # optimizer + learning rate: one remedy to rerun or keep
+        assert "on Ray Tune" in str(result) and "Best: optimizer=" in str(result)
+        view = magics.sweep_view
+        assert view.board.engine == "ray" and sorted(view.board.trials) == [1, 2, 3] and not view.board.running()
+        assert all(t["epoch"] >= 1 for t in view.board.trials.values())
+        assert view.output.text.startswith("Sweep on Ray Tune: 3/3 trials done, 0 running (val_accuracy)")
+    finally:
+        magics.display = before
+        ip.run_line_magic("unload_ext", "stallmagic")
 
 
 def test_ctrl_c_ends_the_running_trials_and_keeps_the_finished_ones(local_ray, run):
