@@ -27,5 +27,5 @@ def test_the_frontend_gets_the_module_and_the_panel_texts():
     state = watch.get_state()
     assert "export default" in state["_esm"] and "stallmagic-panel" in state["_esm"]
     assert state["gone_message"] == GONE_MESSAGE and state["lost_message"] == LOST_MESSAGE
-    assert 0 < state["check_every_ms"] and state["settle_ms"] < state["ping_every_ms"]
+    assert state["check_every_ms"] > 0 and state["settle_ms"] < state["ping_every_ms"]
     watch.close()
