@@ -20,6 +20,7 @@ from IPython.core import magic_arguments
 from IPython.core.displayhook import DisplayHook
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.utils.process import arg_split
 from traitlets import Enum, Int, default, observe
 
 from .._internal.text import safe_str
@@ -288,7 +289,9 @@ class StallMagics(Magics):
     @line_magic
     @_documented_by_usage
     def stall(self, line: str) -> Any:  # its docstring is STALL_USAGE
-        args = magic_arguments.parse_argstring(self.stall, line)
+        # options and the command's arguments in any order (%stall sweep --engine ray 2): argparse's intermixed
+        # parsing, which IPython's parse_argstring does not use
+        args = self.stall.parser.parse_intermixed_args(arg_split(line))
         args.args = [_unquote(a) for a in args.args]
         handler = getattr(self, f"_stall_{args.command}", None)
         if handler is None:

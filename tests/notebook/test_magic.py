@@ -680,6 +680,7 @@ def test_stall_sweep_options_are_one_sentence_each(ip, digits_model, display, mo
         "report --engine ray": r"--engine is an option of %stall sweep only\. Got %stall report\.",
         "sweep --scheduler asha": r"--scheduler of %stall sweep needs --engine ray",
         "sweep --engine ray --samples 3": r"--samples N of %stall sweep counts .* Got --samples 3 without --search\.",
+        "sweep --engine process 99": r"There is no run 99",  # the run after the options: read, not refused
     }
     for line, message in wrong.items():
         with pytest.raises(UsageError, match=message):
