@@ -808,6 +808,141 @@ def ho_raw_features_and_targets():
                        epochs=12, batch_size=32)  # fmt: skip
 
 
+# Added in the sixth session for the nine causes that had no held-out scenario (insufficient data, bad values,
+# overfitting, underfitting, a learning rate too low, the batch size, the optimizer, exploding gradients, dead
+# ReLUs), and two healthy controls: each on other data, models or encodings than the tuning scenario of its cause,
+# all written and committed before their first run.
+
+
+def _classes(n: int, *, classes: int, features: int = 20, seed: int = 11):
+    """A generated classification task with structure a network can learn (scaled)."""
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=n, n_features=features, n_informative=min(features, 10), n_redundant=0,
+                               n_classes=classes, n_clusters_per_class=2, class_sep=1.0, random_state=seed)
+    return ((x - x.mean(axis=0)) / x.std(axis=0)).astype("float32"), y.astype("int64")  # fmt: skip
+
+
+def _wine(*, scaled: bool = True):
+    from sklearn.datasets import load_wine
+
+    x, y = load_wine(return_X_y=True)
+    if scaled:
+        x = (x - x.mean(axis=0)) / x.std(axis=0)
+    return x.astype("float32"), y.astype("int64")
+
+
+def ho_insufficient_data_generated():
+    x, y = _classes(1400, classes=6)
+    xt, xv, yt, yv = _split(x, y, frac=1300 / 1400)  # 100 training rows for 6 classes, 1,300 to validate on
+    model = _mlp(20, 6, (96, 96))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=60, batch_size=16)
+
+
+def ho_bad_values_wine_onehot():
+    x, y = _wine()
+    xt, xv, yt, yv = _split(x, y)
+    xt = xt.copy()
+    xt[np.random.default_rng(5).random(xt.shape) < 0.03] = np.inf  # infinities in the training inputs only
+    model = _mlp(13, 3, (32,))
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    eye = np.eye(3, dtype="float32")
+    return model, dict(x=xt, y=eye[yt], validation_data=(xv, eye[yv]), epochs=15, batch_size=16)
+
+
+def ho_overfitting_digits_wide():
+    x, y = _digits()
+    xt, xv, yt, yv = _split(x, y, frac=0.8)  # 359 training rows
+    model = _mlp(64, 10, (512, 512, 512))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=80, batch_size=16)
+
+
+def ho_underfitting_one_unit_bottleneck():
+    import keras
+
+    x, y = _shuffle(*_digits())
+    model = keras.Sequential([
+        keras.Input((64,)), keras.layers.Dense(64, activation="relu"), keras.layers.Dense(1),  # one number left
+        keras.layers.Dense(10, activation="softmax"),
+    ])  # fmt: skip
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x, y=y, validation_split=0.2, epochs=25, batch_size=32)
+
+
+def ho_lr_too_low_rmsprop():
+    import keras
+
+    x, y = _classes(2000, classes=4, seed=12)
+    model = _mlp(20, 4, (64, 32))
+    model.compile(optimizer=keras.optimizers.RMSprop(3e-6), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model, dict(x=x, y=y, validation_split=0.25, epochs=20, batch_size=32)
+
+
+def ho_full_batch_generated():
+    x, y = _classes(3000, classes=5, seed=13)
+    model = _mlp(20, 5, (64, 64))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x, y=y, validation_split=0.2, epochs=25, batch_size=2400)  # every row in one batch
+
+
+def ho_plain_sgd_wine_onehot():
+    import keras
+
+    x, y = _wine()
+    xt, xv, yt, yv = _split(x, y, frac=0.3)
+    model = _mlp(13, 3, (32, 32))
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="categorical_crossentropy", metrics=["accuracy"])
+    eye = np.eye(3, dtype="float32")
+    return model, dict(x=xt, y=eye[yt], validation_data=(xv, eye[yv]), epochs=10, batch_size=32)
+
+
+def ho_exploding_deep_relu_cancer():
+    import keras
+
+    x, y = _cancer()
+    xt, xv, yt, yv = _split(x, y)
+    init = keras.initializers.RandomNormal(stddev=0.9, seed=1)
+    model = _mlp(30, 1, (48,) * 8, out="sigmoid", kernel_initializer=init)
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=8, batch_size=32)
+
+
+def ho_dead_relu_negative_weights():
+    import keras
+
+    x, y = _wine(scaled=False)
+    x = ((x - x.min(axis=0)) / (x.max(axis=0) - x.min(axis=0))).astype("float32")  # min-max: every input >= 0
+    xt, xv, yt, yv = _split(x, y)
+    init = keras.initializers.RandomUniform(-0.4, -0.05, seed=2)  # with inputs >= 0, every unit starts below 0
+    model = _mlp(13, 3, (32, 32), kernel_initializer=init)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=20, batch_size=16)
+
+
+def ho_healthy_wine_onehot():
+    x, y = _wine()
+    xt, xv, yt, yv = _split(x, y, frac=0.3)
+    model = _mlp(13, 3, (32,))
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    eye = np.eye(3, dtype="float32")
+    return model, dict(x=xt, y=eye[yt], validation_data=(xv, eye[yv]), epochs=40, batch_size=16)
+
+
+def ho_healthy_generated_functional():
+    import keras
+
+    x, y = _classes(2500, classes=4, seed=14)
+    inputs = keras.Input((20,))
+    hidden = keras.layers.Dense(64, activation="relu")(inputs)
+    outputs = keras.layers.Dense(4, activation="softmax")(keras.layers.Dense(32, activation="relu")(hidden))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x, y=y, validation_split=0.2, epochs=30, batch_size=32)
+
+
 HELDOUT: dict[str, Scenario] = {
     s.name: s
     for s in [
@@ -843,5 +978,24 @@ HELDOUT: dict[str, Scenario] = {
                  "6 sigmoid layers, N(0, 0.02) init, SGD"),
         Scenario("ho_raw_features_and_targets", "unscaled_targets", ho_raw_features_and_targets,
                  "raw diabetes features, costs around 10^5, Functional, MAE"),
+        Scenario("ho_insufficient_data_generated", "insufficient_data", ho_insufficient_data_generated,
+                 "100 generated rows for 6 classes"),
+        Scenario("ho_bad_values_wine_onehot", "data_quality", ho_bad_values_wine_onehot,
+                 "3% infinite training inputs, wine, one-hot"),
+        Scenario("ho_overfitting_digits_wide", "overfitting", ho_overfitting_digits_wide,
+                 "512x3 MLP, 80 epochs on 359 digits"),
+        Scenario("ho_underfitting_one_unit_bottleneck", "underfitting", ho_underfitting_one_unit_bottleneck,
+                 "a one-unit linear layer before the softmax"),
+        Scenario("ho_lr_too_low_rmsprop", "lr_too_low", ho_lr_too_low_rmsprop, "RMSprop at 3e-6"),
+        Scenario("ho_full_batch_generated", "batch_size", ho_full_batch_generated, "2,400 rows in one batch"),
+        Scenario("ho_plain_sgd_wine_onehot", "optimizer_choice", ho_plain_sgd_wine_onehot,
+                 "plain SGD 0.01, ReLU, one-hot wine"),
+        Scenario("ho_exploding_deep_relu_cancer", "exploding_gradient", ho_exploding_deep_relu_cancer,
+                 "8 ReLU layers, N(0, 0.9) init, SGD"),
+        Scenario("ho_dead_relu_negative_weights", "dying_relu", ho_dead_relu_negative_weights,
+                 "inputs >= 0, every weight negative at the start"),
+        Scenario("ho_healthy_wine_onehot", None, ho_healthy_wine_onehot, "wine, one-hot, Adam"),
+        Scenario("ho_healthy_generated_functional", None, ho_healthy_generated_functional,
+                 "generated 4 classes, Functional"),
     ]
 }
