@@ -48,6 +48,9 @@ from .plan import recorded_seed
 from .ray_trial import TrialPayload, from_portable, portable, rebuild_model, trial
 from .sweep_progress import EpochHook
 
+#: Loggers whose INFO lines a sweep on Ray keeps out of the cell's output (see :func:`_quiet_tune`).
+QUIET_LOGGERS = ("ray.tune", "ray.train", "optuna")
+
 #: What every refusal ends with.
 IN_PROCESS = "run this sweep in process instead (engine='process', the default)"
 
@@ -288,7 +291,7 @@ def run_on_ray(
         ),
     )
     try:
-        with _legacy_tune_output():
+        with _quiet_tune():
             tuner.fit()
     except KeyboardInterrupt:
         result._stop = True
@@ -302,14 +305,23 @@ def run_on_ray(
 
 
 @contextlib.contextmanager
-def _legacy_tune_output() -> Iterator[None]:
+def _quiet_tune() -> Iterator[None]:
     """Tune's older console output for the duration of the fit, which ``verbose=0`` silences entirely (the newer one
-    prints its experiment table whatever the verbosity): the notebook shows the sweep's own progress instead."""
+    prints its experiment table whatever the verbosity), and no INFO lines from Tune or Optuna (where Tune wrote its
+    result files, "a new study created in memory"): the notebook shows the sweep's own progress instead. Warnings
+    and errors still show; the loggers' levels are put back after."""
     before = os.environ.get("RAY_AIR_NEW_OUTPUT")
     os.environ["RAY_AIR_NEW_OUTPUT"] = "0"
+    loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        if logger.getEffectiveLevel() < logging.WARNING:
+            logger.setLevel(logging.WARNING)
     try:
         yield
     finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
         if before is None:
             os.environ.pop("RAY_AIR_NEW_OUTPUT", None)
         else:

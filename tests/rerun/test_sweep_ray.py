@@ -131,7 +131,7 @@ def test_a_search_algorithm_samples_the_grid_instead_of_crossing_it_with_folds(l
     assert sorted(r.label[-6:] for r in result.runs) == ["fold 1", "fold 1", "fold 2", "fold 2"]
 
 
-def test_stall_sweep_runs_on_ray_from_the_notebook_with_asha_and_optuna_by_name(local_ray):
+def test_stall_sweep_runs_on_ray_from_the_notebook_with_asha_and_optuna_by_name(local_ray, capfd):
     """``%stall sweep --engine ray --scheduler asha --search optuna --samples 3`` in a real IPython shell: the names
     become Tune's ASHAScheduler and OptunaSearch (Tune's own Optuna integration as ``search_alg=``, given the sweep's
     metric and direction by Tune), Optuna's suggestions come back as a SweepResult like any other, and the notebook's
@@ -171,6 +171,9 @@ def test_stall_sweep_runs_on_ray_from_the_notebook_with_asha_and_optuna_by_name(
         assert view.board.engine == "ray" and sorted(view.board.trials) == [1, 2, 3] and not view.board.running()
         assert all(t["epoch"] >= 1 for t in view.board.trials.values())
         assert view.output.text.startswith("Sweep on Ray Tune: 3/3 trials done, 0 running (val_accuracy)")
+        printed = capfd.readouterr()
+        for chatter in ("Wrote the latest version", "A new study created"):  # Tune's and Optuna's INFO lines
+            assert chatter not in printed.err + printed.out, chatter
     finally:
         magics.display = before
         ip.run_line_magic("unload_ext", "stallmagic")
