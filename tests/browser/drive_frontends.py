@@ -151,6 +151,10 @@ def lab_dark(page, base: str, token: str, name: str, shots: Path, out: dict, pid
     out["lab_before_death"] = still_live_after_hover(page, panel)
     os.kill(int((Path(pid_dir) / "kernel.pid").read_text()), signal.SIGKILL)
     out["lab_after_death"] = connection(page, panel, until="gone")
+    ok = page.locator(".jp-Dialog button.jp-mod-accept")  # JupyterLab's own "the kernel appears to have died"
+    if ok.count():
+        ok.first.click()
+        page.wait_for_timeout(500)
     panel.screenshot(path=str(shots / "panel-lab-dark-kernel-died.png"))
 
 
