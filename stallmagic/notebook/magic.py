@@ -77,6 +77,9 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {safe_str(exc, limit=ERROR_MESSAGE_LIMIT)}"
 
 
+#: What a refusal of the Ray engine offers instead, in the magic's words.
+MAGIC_IN_PROCESS = "run this sweep in process instead (%stall sweep without --engine ray)"
+
 #: ``%stall sweep``'s options (only that command takes them), by their ``argparse`` destination.
 _SWEEP_OPTIONS = ("engine", "scheduler", "search", "samples")
 
@@ -440,7 +443,10 @@ class StallMagics(Magics):
                 samples=samples,
             )
         except Exception as exc:
-            raise UsageError(f"The sweep could not run: {safe_str(exc, limit=ERROR_MESSAGE_LIMIT)}") from None
+            from ..rerun.sweep_ray import IN_PROCESS  # the API's words for the in-process engine: say the magic's
+
+            why = safe_str(exc, limit=ERROR_MESSAGE_LIMIT).replace(IN_PROCESS, MAGIC_IN_PROCESS)
+            raise UsageError(f"The sweep could not run: {why}") from None
         finally:
             if live is not None and live.draws:  # nothing was shown when the sweep was refused before training
                 live.finish()

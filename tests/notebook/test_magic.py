@@ -710,4 +710,5 @@ def test_stall_sweep_on_ray_refuses_a_model_it_cannot_rebuild_in_one_line(ip, di
     message = str(caught.value)
     assert message.startswith("The sweep could not run: engine='ray' cannot rebuild the model of ")
     assert "Lambda layer" in message and "\n" not in message
+    assert message.endswith("(%stall sweep without --engine ray).") and "engine='process'" not in message
     assert magics(ip).cells[-1].sweep_result is None
