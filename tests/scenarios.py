@@ -495,6 +495,44 @@ def vanishing_tanh_small_init():
     return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=8, batch_size=32)
 
 
+def underfitting_narrow_layer():
+    import keras
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=3000, n_features=16, n_informative=10, n_redundant=2, n_classes=10,
+                               n_clusters_per_class=1, class_sep=1.5, random_state=21)
+    xt, xv, yt, yv = _split(x.astype("float32"), y)
+    inputs = keras.Input((16,))
+    hidden = keras.layers.Dense(48, activation="relu")(inputs)
+    narrow = keras.layers.Dense(1)(hidden)  # every class must pass through one number
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(narrow))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=25, batch_size=32)
+
+
+def exploding_start_recovered():
+    import keras
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=1500, n_features=20, n_informative=8, random_state=23)
+    init = keras.initializers.RandomNormal(stddev=0.8, seed=3)  # He would be 0.25 for 32 inputs
+    model = _mlp(20, 1, (32,) * 6, out="sigmoid", kernel_initializer=init)
+    model.compile(optimizer=keras.optimizers.SGD(0.002), loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x.astype("float32"), y=y.astype("float32"), validation_split=0.25, epochs=10,
+                       batch_size=32)
+
+
+def healthy_gap_above_reference():
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=2400, n_features=12, n_informative=6, n_redundant=2, n_classes=4,
+                               class_sep=0.8, flip_y=0.05, random_state=22)
+    xt, xv, yt, yv = _split(x.astype("float32"), y)
+    model = _mlp(12, 4, (96, 48))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=50, batch_size=32)
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in [
@@ -543,6 +581,12 @@ SCENARIOS: dict[str, Scenario] = {
                  "make_classification with class_sep=0.6"),
         Scenario("vanishing_tanh_small_init", "vanishing_gradient", vanishing_tanh_small_init,
                  "5 tanh layers, N(0, 0.01) init"),
+        Scenario("underfitting_narrow_layer", "underfitting", underfitting_narrow_layer,
+                 "10 classes through a one-unit layer, still creeping up"),
+        Scenario("exploding_start_recovered", "exploding_gradient", exploding_start_recovered,
+                 "6 ReLU layers, N(0, 0.8) init, plain SGD: first-epoch loss ~10^3, then near chance"),
+        Scenario("healthy_gap_above_reference", None, healthy_gap_above_reference,
+                 "hard 4 classes: a train-validation gap, validation above the quick model"),
     ]
 }
 
@@ -943,6 +987,47 @@ def ho_healthy_generated_functional():
     return model, dict(x=x, y=y, validation_split=0.2, epochs=30, batch_size=32)
 
 
+def ho_underfitting_blobs_two_units():
+    import keras
+    from sklearn.datasets import make_blobs
+
+    x, y = make_blobs(n_samples=2400, n_features=8, centers=12, cluster_std=2.0, random_state=31)
+    x = ((x - x.mean(axis=0)) / x.std(axis=0)).astype("float32")
+    model = keras.Sequential([
+        keras.Input((8,)), keras.layers.Dense(64, activation="relu"), keras.layers.Dense(2, activation="tanh"),
+        keras.layers.Dense(12, activation="softmax"),
+    ])  # fmt: skip
+    model.compile(optimizer=keras.optimizers.RMSprop(0.001), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model, dict(x=x, y=y, validation_split=0.2, epochs=30, batch_size=32)
+
+
+def ho_exploding_moons_recovers():
+    import keras
+    from sklearn.datasets import make_moons
+
+    x, y = make_moons(n_samples=1600, noise=0.25, random_state=32)
+    x = ((x - x.mean(axis=0)) / x.std(axis=0)).astype("float32")
+    xt, xv, yt, yv = _split(x, y)
+    init = keras.initializers.RandomNormal(stddev=0.7, seed=4)
+    model = _mlp(2, 1, (40,) * 7, out="sigmoid", kernel_initializer=init)
+    model.compile(optimizer=keras.optimizers.SGD(0.003), loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=xt, y=yt.astype("float32"), validation_data=(xv, yv.astype("float32")), epochs=12,
+                       batch_size=32)
+
+
+def ho_healthy_gap_onehot_noisy():
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=3000, n_features=15, n_informative=7, n_redundant=3, n_classes=6,
+                               n_clusters_per_class=1, class_sep=0.9, flip_y=0.08, random_state=33)
+    xt, xv, yt, yv = _split(x.astype("float32"), y, frac=0.2)
+    model = _mlp(15, 6, (128, 64))
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    eye = np.eye(6, dtype="float32")
+    return model, dict(x=xt, y=eye[yt], validation_data=(xv, eye[yv]), epochs=40, batch_size=64)
+
+
 HELDOUT: dict[str, Scenario] = {
     s.name: s
     for s in [
@@ -997,5 +1082,11 @@ HELDOUT: dict[str, Scenario] = {
         Scenario("ho_healthy_wine_onehot", None, ho_healthy_wine_onehot, "wine, one-hot, Adam"),
         Scenario("ho_healthy_generated_functional", None, ho_healthy_generated_functional,
                  "generated 4 classes, Functional"),
+        Scenario("ho_underfitting_blobs_two_units", "underfitting", ho_underfitting_blobs_two_units,
+                 "12 blobs through a two-unit tanh layer, RMSprop"),
+        Scenario("ho_exploding_moons_recovers", "exploding_gradient", ho_exploding_moons_recovers,
+                 "moons, 7 ReLU layers, N(0, 0.7) init, plain SGD"),
+        Scenario("ho_healthy_gap_onehot_noisy", None, ho_healthy_gap_onehot_noisy,
+                 "6 overlapping classes, 8% flipped labels, one-hot: a gap the data explain"),
     ]
 }
