@@ -41,7 +41,9 @@ SYMPTOMS: dict[str, tuple[str, ...]] = {
     "class_imbalance": ("underfitting", "lr_too_low", "optimizer_choice", "train_longer"),
     # broken gradients or units
     "vanishing_gradient": ("underfitting", "lr_too_low", "optimizer_choice", "lr_too_high", "train_longer"),
-    "exploding_gradient": ("lr_too_high", "dying_relu", "underfitting"),
+    # a network that blew up in its first steps and settled near a blind guess then crawls: the optimizer, the
+    # remaining epochs and a low rate look like the brake, but they only restate the blow-up
+    "exploding_gradient": ("lr_too_high", "dying_relu", "underfitting", "optimizer_choice", "train_longer"),
     # dead units pass no gradient, so the layers before them look "vanishing"; but units that die *during*
     # training at a high learning rate are the rate's symptom (lr_too_high lists dying_relu), not its cause
     "dying_relu": ("underfitting", "lr_too_low", "train_longer", "vanishing_gradient"),

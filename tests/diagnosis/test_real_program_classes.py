@@ -276,3 +276,97 @@ def test_a_run_that_learned_everything_in_its_first_epoch_is_not_stalled():
                          weight_change=[0.5, 0.5, 0.5])  # fmt: skip
     m = Measurements(train=_sample(x[:450], y[:450]), val=_sample(x[450:], y[450:]), gradients=dead)
     assert diagnose(make_run(logs, units=3, n_train=450), m).healthy
+
+
+# ---------------------------------------------------------------------- classes the held-out scenarios revealed
+
+
+def _creeping(n=25, start=0.30, slope=0.004):
+    up = start + slope * np.arange(n)
+    return {"loss": 2.2 - 2 * slope * np.arange(n), "accuracy": up + 0.005, "val_loss": 2.2 - 2 * slope * np.arange(n),
+            "val_accuracy": up}  # fmt: skip
+
+
+def _ten_classes():
+    x, y = _separable(n=1000, k=10, d=12)
+    return Measurements(train=_sample(x[:750], y[:750]), val=_sample(x[750:], y[750:]))
+
+
+def test_a_curve_creeping_far_below_the_baseline_lacks_capacity_not_epochs():
+    # 0.004 per epoch, 0.5 below what a quick model reaches: closing that would take ~125 more epochs, five times
+    # the run. The shortfall is no evidence for "train longer"; its small promised gain is all it has.
+    report = diagnose(make_run(_creeping()), _ten_classes())
+    codes = [f.code for f in report.findings]
+    assert codes[0] == "underfitting", str(report)
+    longer = next((f for f in report.findings if f.code == "train_longer"), None)
+    assert longer is None or longer.confidence < report.findings[0].confidence - 0.1
+
+
+def test_a_curve_that_would_close_its_shortfall_soon_is_still_told_to_train_longer():
+    # the same shortfall climbed at 0.03 per epoch over 8 epochs: more epochs are what it lacks
+    logs = _creeping(n=8, start=0.2, slope=0.03)
+    report = diagnose(make_run(logs), _ten_classes())
+    assert report.findings[0].code == "train_longer", str(report)
+
+
+def test_a_layer_narrower_than_the_classes_is_named_as_the_bottleneck():
+    from stallmagic.record import LayerRecord
+
+    def layers(shape):
+        return [
+            LayerRecord(name="dense", class_name="Dense", units=48, activation="relu", output_shape=[None, 48]),
+            LayerRecord(name="squeeze", class_name="Dense", units=1, output_shape=shape),
+            LayerRecord(name="out", class_name="Dense", units=10, activation="softmax", output_shape=[None, 10]),
+        ]
+
+    ends = {"loss": 1.8, "accuracy": 0.35, "val_loss": 1.8, "val_accuracy": 0.34}
+    flat = {k: np.full(25, v) for k, v in ends.items()}
+    report = diagnose(make_run(flat, layers=layers([None, 1])), _ten_classes())
+    under = report.findings[0]
+    assert under.code == "underfitting" and under.evidence["bottleneck"] == {"layer": "squeeze", "units": 1,
+                                                                           "classes": 10}, str(report)
+    assert "'squeeze', one number for 10 classes" in under.explanation
+    # one number per step of a sequence (an attention score) is not a bottleneck of the whole row
+    report = diagnose(make_run(flat, layers=layers([None, 7, 1])), _ten_classes())
+    assert report.findings[0].evidence["bottleneck"] is None
+
+
+def test_a_first_epoch_blow_up_that_settled_is_an_explosion_not_a_slow_optimizer():
+    # binary cross-entropy from a sigmoid's logits, plain SGD at its usual rate: the first epoch's loss is 1,900
+    # times a blind guess's (ln 2), then it settles near the guess and creeps; no gradient probe is needed
+    loss = [1300.0, 3.7, 1.2, 0.85, 0.78, 0.72, 0.67, 0.63, 0.60, 0.57]
+    acc = [0.50, 0.52, 0.53, 0.55, 0.56, 0.57, 0.58, 0.585, 0.59, 0.595]
+    logs = {"loss": loss, "accuracy": acc, "val_loss": [*loss[1:], 0.55], "val_accuracy": acc}
+    run = make_run(logs, loss="binary_crossentropy", activation="sigmoid", units=1, optimizer="SGD", lr=0.01)
+    report = diagnose(run)
+    first = report.findings[0]
+    assert first.code == "exploding_gradient" and first.alert, str(report)
+    assert first.evidence["first_epoch_loss_to_blind_guess"] > 1000
+    slow = next(f for f in report.findings if f.code == "optimizer_choice")
+    assert slow.explained_by == "exploding_gradient" and not slow.alert
+    # at 20x the usual rate, the rate explains the blow-up: not an explosion of the network's own making
+    fast = make_run(logs, loss="binary_crossentropy", activation="sigmoid", units=1, optimizer="SGD", lr=0.2)
+    assert "exploding_gradient" not in [f.code for f in diagnose(fast).findings]
+
+
+def _overlapping(n=1200, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    return rng.normal(0, 1, (n, 6)) + 1.2 * np.eye(3, 6)[y], y  # classes overlap: a quick model reaches ~0.75
+
+
+def test_a_gap_on_a_run_level_with_the_baseline_and_at_its_best_is_only_a_hint():
+    x, y = _overlapping()
+    m = Measurements(train=_sample(x[:900], y[:900]), val=_sample(x[900:], y[900:]))
+    n = 40
+    logs = {"loss": smooth(1.0, 0.25, n), "accuracy": smooth(0.5, 0.93, n), "val_loss": smooth(1.0, 0.62, n),
+            "val_accuracy": np.concatenate([np.linspace(0.5, 0.8, 20), 0.8 + np.random.default_rng(1).normal(0, 0.003,
+                                                                                              n - 20)])}  # fmt: skip
+    report = diagnose(make_run(logs, units=3, n_train=900), m)
+    over = next(f for f in report.findings if f.code == "overfitting")
+    assert not over.alert and over.evidence["gap_costs_nothing_measurable"], str(report)
+    assert "costs nothing measurable" in over.explanation
+    # the same gap where validation accuracy fell 0.06 from its best: stopping at the best epoch buys that back
+    logs["val_accuracy"] = np.concatenate([logs["val_accuracy"][:25], np.linspace(0.79, 0.74, n - 25)])
+    report = diagnose(make_run(logs, units=3, n_train=900), m)
+    assert report.findings[0].code == "overfitting" and report.findings[0].alert, str(report)

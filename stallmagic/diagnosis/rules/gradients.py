@@ -15,6 +15,7 @@ from ...record import Run
 from ..measurements import GradientProbe
 from ..report import Finding
 from ..signals import Signals
+from .learning_rate import lr_vs_usual
 from .shared import num, pct, ramp
 
 _SATURATING = {"sigmoid", "tanh", "hard_sigmoid", "softsign"}
@@ -128,12 +129,60 @@ class _Fade:
 
 
 def exploding_gradient(run: Run, s: Signals) -> Finding | None:
-    """Gradients that are already huge at the starting weights (not caused by the learning rate).
+    """Gradients that are huge from the first steps (not caused by the learning rate).
 
-    Fires when the largest layer gradient norm at the start exceeds 1000 times that layer's weight norm, or the
-    gradient grows by more than 1000x from the last layer to the first, and the training loss blew up (NaN/inf
-    or rose). Confidence 0.6-0.95 by the size of the blow-up.
+    Two signs, the stronger counts:
+
+    * At the starting weights (the gradient probe), the largest layer gradient norm exceeds 1000 times that
+      layer's weight norm, or the gradient grows by more than 1000x from the last layer to the first, and the
+      training loss blew up (NaN/inf or rose). Severity ramps with log10 of the worst ratio, 3 to 8.
+    * The first epoch's training loss is at least 100 times the loss of an uninformed guess (ln k for
+      cross-entropy), at a learning rate no more than 3x the optimizer's usual one: the outputs were enormous
+      from the first steps (a cross-entropy on clipped probabilities cannot pass about 23x; only huge logits
+      can). The run may have settled afterwards, near a blind guess, so the end of the run no longer shows it.
+      Severity ramps with log10 of the ratio, 2 to 6.
+
+    Confidence 0.6-0.95 by the severity.
     """
+    loss = s.loss
+    probe = _probe_explosion(s)
+    early = _early_blowup(run, s)
+    if probe is None and early is None:
+        return None
+    worst, growth, start_loss, severity = probe if probe is not None else (math.nan, math.nan, math.nan, 0.0)
+    ratio = early if early is not None else math.nan
+    severity = max(severity, ramp(math.log10(ratio), 2, 6) if early is not None else 0.0)
+    nan = loss is not None and loss.first_nonfinite is not None
+    signs = []
+    if probe is not None:
+        signs.append(
+            f"at the starting weights the gradients are already huge (up to {num(worst)} times the weights they "
+            f"update{'; growing ' + num(growth) + 'x towards the input' if growth >= 1e3 else ''})"
+        )
+    if early is not None:
+        signs.append(
+            f"the first epoch's loss ({num(float(loss.values[0]))}) was {num(ratio)} times that of a blind guess"
+            f"{', then it settled at ' + num(loss.last) if not nan and loss.last < loss.first else ''}"
+        )
+    return Finding(
+        "exploding_gradient",
+        "Exploding gradients",
+        f"{'; '.join(signs).capitalize()}: the network's outputs blew up before the learning rate played any role"
+        f"{', and the loss became NaN' if nan else ''}. Check the weight initialization (He/Glorot) and the input "
+        "scale; clip gradients (clipnorm) and add normalization.",
+        {
+            "max_gradient_to_weight": worst if probe is not None else None,
+            "gradient_growth_to_input": growth if probe is not None else None,
+            "start_batch_loss": start_loss if probe is not None else None,
+            "first_epoch_loss_to_blind_guess": round(ratio, 1) if early is not None else None,
+        },
+        0.6 + 0.35 * severity,
+    )
+
+
+def _probe_explosion(s: Signals) -> tuple[float, float, float, float] | None:
+    """The gradient probe's sign of :func:`exploding_gradient`: ``(worst gradient-to-weight ratio, growth towards
+    the input, the start batch's loss, severity)``, or ``None`` when it does not hold."""
     g = s.measurements.gradients
     if g is None or "start" not in g.grad_norms:
         return None
@@ -152,17 +201,24 @@ def exploding_gradient(run: Run, s: Signals) -> Finding | None:
     if not blew and not (math.isfinite(start_loss) and start_loss > 1e3) and finite.all():
         return None
     severity = ramp(math.log10(max(worst if math.isfinite(worst) else 1e12, growth, 1.0)), 3, 8)
-    return Finding(
-        "exploding_gradient",
-        "Exploding gradients",
-        f"At the starting weights the gradients are already huge (up to {num(worst)} times the weights they "
-        f"update{'; growing ' + num(growth) + 'x towards the input' if growth >= 1e3 else ''}), before the learning "
-        "rate plays any role, and the loss "
-        f"{'became NaN' if loss is not None and loss.first_nonfinite is not None else 'blew up'}. Check the "
-        "weight initialization and input scale; clip gradients (clipnorm) and add normalization.",
-        {"max_gradient_to_weight": worst, "gradient_growth_to_input": growth, "start_batch_loss": start_loss},
-        0.6 + 0.35 * severity,
-    )
+    return worst, growth, start_loss, severity
+
+
+#: How many times a blind guess's loss the first epoch's loss must reach to count as a blow-up.
+BLOWUP = 100.0
+
+
+def _early_blowup(run: Run, s: Signals) -> float | None:
+    """The first epoch's training loss over a blind guess's (ln k), when it is :data:`BLOWUP` times or more and
+    the learning rate is not the suspect (at most 3x the usual one); else ``None``."""
+    loss, reference = s.loss, s.initial_loss_reference
+    if loss is None or not len(loss.values) or not reference or not math.isfinite(loss.values[0]):
+        return None
+    _, factor, _ = lr_vs_usual(run)
+    if factor is not None and factor > 3:
+        return None  # a rate this high explains a blow-up on its own (lr_too_high)
+    ratio = float(loss.values[0]) / reference
+    return ratio if ratio >= BLOWUP else None
 
 
 def dying_relu(run: Run, s: Signals) -> Finding | None:

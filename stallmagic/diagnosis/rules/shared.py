@@ -46,4 +46,14 @@ def unfitted(s: Signals) -> float:
     return 0.0
 
 
-__all__ = ["Rule", "num", "pct", "ramp", "unfitted"]
+def closes_in_time(shortfall: float | None, slope: float, epochs: int) -> bool:
+    """Whether a curve climbing ``slope`` per epoch would close ``shortfall`` (in the same units) within twice the
+    epochs run so far: the line between "it only needs more steps" (``train_longer``) and "it cannot get there"
+    (``underfitting``), read the same way by both rules. No shortfall closes at once; a curve that does not climb
+    never closes one."""
+    if shortfall is None or shortfall <= 0:
+        return True
+    return slope > 0 and shortfall / slope <= 2 * max(1, epochs)
+
+
+__all__ = ["Rule", "closes_in_time", "num", "pct", "ramp", "unfitted"]

@@ -11,7 +11,7 @@ from ...record import Run
 from ..report import Finding
 from ..signals import Signals
 from ..trend import Curve
-from .shared import pct, ramp
+from .shared import closes_in_time, pct, ramp
 
 
 def train_longer(run: Run, s: Signals) -> Finding | None:
@@ -23,7 +23,10 @@ def train_longer(run: Run, s: Signals) -> Finding | None:
     accuracy, or 10 % of the loss. A run of two epochs has no noise to judge against: its last step must gain that
     much on its own. Confidence = 0.4 + 0.5 x strength, strength being the larger of how far the run is behind the
     quick baseline (0.03 to 0.15) and how large the promised gain is (0.02 to 0.1 accuracy; 10 % to 40 % of the
-    loss; accuracy cannot promise more than the room left below 1). A run level with the quick baseline and still
+    loss; accuracy cannot promise more than the room left below 1). The shortfall counts only when the accuracy's
+    pace would close it within twice the epochs run (:func:`~.shared.closes_in_time`, the line the underfitting
+    rule draws too): a curve creeping up 0.005 per epoch 0.5 below the baseline lacks capacity, not epochs, and
+    says so through its promised gain alone. A run level with the quick baseline and still
     rising is not stuck: a hint at most (below 0.5), unless it ran three epochs or fewer, where a quick model says
     little about where the network is heading (k-NN cannot count a cell's neighbours, a network can).
     """
@@ -37,6 +40,9 @@ def train_longer(run: Run, s: Signals) -> Finding | None:
         return None
     horizon = max(1, run.epochs_done) / 2
     behind = ramp(s.shortfall, 0.03, 0.15)  # 0 without a baseline, or level with it
+    if curve.higher_is_better and s.metric.kind == "accuracy" and not closes_in_time(s.shortfall, slope,
+                                                                                     run.epochs_done):
+        behind = 0.0  # at this pace the gap would outlast twice the run: more epochs are not what it lacks
     if curve.higher_is_better:
         room = 1.0 - curve.last if s.metric.kind == "accuracy" else math.inf
         gain = min(slope * horizon, room)
