@@ -208,6 +208,12 @@ def _overfitting(ev: dict, run: Run, s: Any) -> list[Remedy]:
 
 def _underfitting(ev: dict, run: Run, s: Any) -> list[Remedy]:
     l2, dropout = _regularizers(run)
+    squeeze = ev.get("bottleneck")
+    if squeeze:  # a layer narrower than the classes: doubling it is not enough, it must reach their number
+        return [
+            Remedy("wider_model", {"factor": 2.0, "min_units": int(squeeze["classes"])}, title="Widen the bottleneck"),
+            Remedy("epochs", {"epochs": max(run.fit.epochs * 2, run.fit.epochs + 10)}),
+        ]
     out = []
     if l2:
         out.append(Remedy("l2", {"factor": float(f"{l2 / 100:.3g}"), "current": l2}, title="Weaken the L2 penalty"))

@@ -340,7 +340,8 @@ class _Rebuild:
         if self.width is not None and id(layer) in self.hidden:
             for key in ("units", "filters"):
                 if isinstance(config.get(key), int):
-                    config[key] = max(1, round(config[key] * float(self.width["factor"])))
+                    least = self.width.get("min_units") or 1
+                    config[key] = max(least, round(config[key] * float(self.width["factor"])))
         if layer is self.output and self.out_params.get("units") is not None:
             config["units"] = int(self.out_params["units"])
         new = type(layer).from_config(config)

@@ -14,6 +14,7 @@ PARAMS = {
     "drop_suspect_labels": {"rows": [3, 7]},
     "more_data": {"learning_curve": [[100, 0.7], [200, 0.8]], "suggested_rows": 400},
     "relabel": {"rows": [3, 7]},
+    "wider_model": {"factor": 2.0, "min_units": 12},  # with the floor a bottleneck gets
 }
 
 

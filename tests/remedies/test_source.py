@@ -121,6 +121,8 @@ def test_layer_remedies_edit_the_sequential_list():
     ]
     _, added, _ = edit(Remedy("wider_model"))
     assert added == ['    keras.layers.Dense(128, activation="tanh"),  # hidden']
+    _, added, _ = edit(Remedy("wider_model", {"factor": 1.5, "min_units": 100}))  # a bottleneck's floor
+    assert added == ['    keras.layers.Dense(100, activation="tanh"),  # hidden']
     _, added, _ = edit(Remedy("fix_loss", {"loss": "sparse_categorical_crossentropy", "from_logits": True,
                                            "output_activation": "linear"}, context=CTX))  # fmt: skip
     assert '    keras.layers.Dense(10, activation="linear"),' in added

@@ -83,3 +83,22 @@ def test_targets_out_of_reach_are_the_first_fix_when_inputs_are_raw_too(seed):
     targets = run.rerun(Remedy("scale_targets"))
     assert min(inputs_only.logs["val_mae"]) > 0.9 * base
     assert min(targets.logs["val_mae"]) < 0.8 * base
+
+
+def test_a_bottleneck_is_widened_to_the_number_of_classes_and_the_rerun_climbs(seed):
+    # Doubling every layer leaves a one-unit bottleneck two units wide for ten classes; the underfitting finding's
+    # first remedy raises it to the class count, and from the same starting weights elsewhere the run climbs
+    from scenarios import SCENARIOS, train
+
+    run = train(SCENARIOS["underfitting_narrow_layer"])
+    finding = run.diagnose().findings[0]
+    assert finding.code == "underfitting" and finding.evidence["bottleneck"]["units"] == 1
+    first = finding.remedies[0]
+    assert (first.code, first.params["min_units"]) == ("wider_model", 10)
+    assert "at least 10" in first.spec.describe(first)
+    wider = run.rerun(first)
+    assert wider.end == "completed", wider.error
+    assert [layer.units for layer in wider.keras_model.layers if hasattr(layer, "units")] == [96, 10, 10]
+    doubled = run.rerun(Remedy("wider_model", {"factor": 2.0}))
+    assert max(wider.logs["val_accuracy"]) > max(doubled.logs["val_accuracy"]) + 0.1
+    assert max(wider.logs["val_accuracy"]) > max(run.logs["val_accuracy"]) + 0.2

@@ -51,8 +51,10 @@ class LayerEdits(CellEditorCore):
         for call in targets:
             self._edit_call(call, lambda c: set_argument(c, position, name, expr))
 
-    def scale_units(self, factor: float, *, remedy: Any) -> None:
-        """Multiply the units or filters of every hidden Dense/Conv layer by ``factor`` (at least 1)."""
+    def scale_units(self, factor: float, *, min_units: int | None = None, remedy: Any) -> None:
+        """Multiply the units or filters of every hidden Dense/Conv layer by ``factor`` (at least ``min_units``,
+        else 1)."""
+        least = min_units or 1
         if not self._model_or_snippet(remedy):
             return
         for call in self._hidden_layers(("Dense", "Conv1D", "Conv2D", "Conv3D")):
@@ -61,9 +63,9 @@ class LayerEdits(CellEditorCore):
             if value is None:
                 continue
             if isinstance(value, cst.Integer):
-                new = cst.Integer(str(max(1, round(int(value.value, 0) * factor))))
+                new = cst.Integer(str(max(least, round(int(value.value, 0) * factor))))
             else:
-                new = cst.parse_expression(f"max(1, round({node_code(value)} * {factor:g}))")
+                new = cst.parse_expression(f"max({least}, round({node_code(value)} * {factor:g}))")
             self._edit_call(call, lambda c, k=key, n=new: set_argument(c, 0, k, n))
 
     def set_output_layer(self, *, activation: str | None, units: int | None, remedy: Any) -> None:

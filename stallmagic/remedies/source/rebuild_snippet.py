@@ -33,10 +33,10 @@ def rebuild_snippet(remedy: Any, editor: Any) -> str:
                 f"            config['activation'] = '{remedy.params['activation']}'"
             )
     elif code in ("wider_model", "smaller_model"):
-        f = float(remedy.params["factor"])
+        f, least = float(remedy.params["factor"]), int(remedy.params.get("min_units") or 1)
         lines.append(
             f"    if 'units' in config and layer is not {model}.layers[-1]:\n"
-            f"        config['units'] = max(1, round(config['units'] * {f:g}))"
+            f"        config['units'] = max({least}, round(config['units'] * {f:g}))"
         )
     elif code in ("dropout", "batch_norm"):
         rate = remedy.params.get("rate", 0.3)

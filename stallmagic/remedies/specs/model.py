@@ -184,39 +184,48 @@ class HeInit(Spec):
 
 
 class _Width(Spec):
-    """Multiply the units (or filters) of every hidden Dense/Conv layer by ``factor``: :class:`WiderModel` and
-    :class:`SmallerModel` differ only in their default factor and the reason they give."""
+    """Multiply the units (or filters) of every hidden Dense/Conv layer by ``factor``, and raise any layer still
+    narrower than ``min_units`` to it (a bottleneck narrower than the classes: doubling one unit leaves two):
+    :class:`WiderModel` and :class:`SmallerModel` differ only in their default factor and the reason they give."""
 
     structural = True
-    defaults: ClassVar[dict] = {"factor": 2.0}
+    defaults: ClassVar[dict] = {"factor": 2.0, "min_units": None}
 
     def validate(self, params: dict) -> None:
         check_number(self.code, "factor", params.get("factor"), low=0.0, low_open=True)
+        check_number(self.code, "min_units", params.get("min_units"), kind=int, low=1, optional=True)
 
     def unavailable(self, remedy: Remedy, run: Run | None) -> str | None:
         return rebuild_reason(run, "Resizing layers")
 
     def as_code(self, remedy: Remedy) -> str:
-        f = float(remedy.params["factor"])
-        return f'keras.layers.Dense(round(64 * {as_code(f)}), activation="relu")  # every hidden Dense/Conv layer'
+        f, least = float(remedy.params["factor"]), remedy.params.get("min_units")
+        units = f"round(64 * {as_code(f)})"
+        if least:
+            units = f"max({int(least)}, {units})"
+        return f'keras.layers.Dense({units}, activation="relu")  # every hidden Dense/Conv layer'
 
     def apply(self, plan: Any, remedy: Remedy) -> None:
-        plan.edits.append(("width", {"factor": float(remedy.params["factor"])}))
+        least = remedy.params.get("min_units")
+        plan.edits.append(("width", {"factor": float(remedy.params["factor"]), "min_units": least and int(least)}))
 
     def rewrite(self, editor: Any, remedy: Remedy) -> None:
-        editor.scale_units(float(remedy.params["factor"]), remedy=remedy)
+        least = remedy.params.get("min_units")
+        editor.scale_units(float(remedy.params["factor"]), min_units=least and int(least), remedy=remedy)
 
 
 @register
 class WiderModel(_Width):
     code = "wider_model"
     title = "Wider model"
-    defaults: ClassVar[dict] = {"factor": 2.0}
+    defaults: ClassVar[dict] = {"factor": 2.0, "min_units": None}
 
     def describe(self, remedy: Remedy) -> str:
+        least = remedy.params.get("min_units")
+        floor = f", and to at least {int(least)} where a layer is still narrower (the bottleneck)" if least else ""
         return (
-            f"Multiplies the units of every hidden Dense/Conv layer by {as_code(float(remedy.params['factor']))}: more "
-            "capacity to fit what a simple model already finds in these data."
+            f"Multiplies the units of every hidden Dense/Conv layer by {as_code(float(remedy.params['factor']))}"
+            f"{floor}: more capacity to fit what a simple model already finds in these data."
         )
 
 
@@ -224,7 +233,7 @@ class WiderModel(_Width):
 class SmallerModel(_Width):
     code = "smaller_model"
     title = "Smaller model"
-    defaults: ClassVar[dict] = {"factor": 0.5}
+    defaults: ClassVar[dict] = {"factor": 0.5, "min_units": None}
 
     def describe(self, remedy: Remedy) -> str:
         params = remedy.context.get("params")
