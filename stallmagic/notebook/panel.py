@@ -34,7 +34,7 @@ from typing import Any
 
 from ..record import Run
 from ..render import html, static
-from ..render.export import safe_filename
+from ..render.export import safe_filename, unused_path
 from ..render.plot import curves, drawn, gap_state, svg
 from ..render.table import comparison_rows
 from .cell import REPAIR_BUDGET, CellRuns
@@ -505,7 +505,7 @@ class Panel:
 
     def _export(self) -> None:
         name = self.cell.label or (self.cell.runs[0].label if self.cell.runs else "run")
-        path = Path.cwd() / f"stallmagic-{safe_filename(name)}.html"
+        path = unused_path(Path.cwd() / f"stallmagic-{safe_filename(name)}.html")  # never over an existing file
         written = self.cell.export(path)
         self.code_box.value = html.note("Wrote " + ", ".join(str(p) for p in written) + " (open it in a browser).")
 

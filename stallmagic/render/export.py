@@ -256,6 +256,18 @@ def check_report_path(path: str | os.PathLike[str]) -> tuple[Path, str]:
     return path, kind
 
 
+def unused_path(path: Path) -> Path:
+    """``path`` when nothing is there, else the first free ``<stem>-2<suffix>``, ``<stem>-3<suffix>``...: a file
+    name stallmagic chose for the user (the panel's Export button) never replaces a file, neither a report exported
+    earlier nor one of theirs. A name the user gives :func:`write_report` is theirs to replace."""
+    if not os.path.lexists(path):
+        return path
+    n = 2
+    while os.path.lexists(candidate := path.with_name(f"{path.stem}-{n}{path.suffix}")):
+        n += 1
+    return candidate
+
+
 def write_report(
     path: str | os.PathLike[str],
     session: Session | Sequence[Run],

@@ -194,3 +194,21 @@ def test_the_panel_shows_a_static_twin_and_updates_it_in_place():
     assert obj is panel.twin and kwargs == {"display_id": panel.twin.display_id, "update": True}
     assert "run 1 + Early stopping" in panel.twin.html and 'class="stallmagic-run-row"' in panel.twin.html
     assert "<svg" in panel.curves.value and "<svg" in panel.twin.html
+
+
+def test_export_never_writes_over_a_file_that_is_there(tmp_path, monkeypatch):
+    from stallmagic.render.export import safe_filename
+
+    # The button picks the file name itself, so a file of that name (the user's, or an earlier export) is kept and
+    # the report goes next to it
+    monkeypatch.chdir(tmp_path)
+    panel = Panel(cell_with(make_run()), display=ignore)
+    panel.finish()
+    name = f"stallmagic-{safe_filename(panel.cell.label or panel.cell.runs[0].label)}.html"
+    (tmp_path / name).write_text("mine")
+    panel.export_button.click()
+    panel._act(None, "Exporting the report", panel._export)  # a second export, past the double-click guard
+    assert (tmp_path / name).read_text() == "mine"
+    second, third = (tmp_path / name.replace(".html", f"-{n}.html") for n in (2, 3))
+    assert "<html" in second.read_text() and "<html" in third.read_text()
+    assert str(third) in panel.code_box.value
