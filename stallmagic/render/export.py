@@ -26,6 +26,7 @@ from .._internal.text import safe_repr, safe_str
 from ..record import Run, Session, jsonable
 from .classes import MAX_MATRIX, class_section_html, recall_text, rows_text
 from .html import curves_html, esc, report_html, runs_table_html
+from .per_run import applied_label
 from .plot import figure_png
 from .table import cell_text, comparison_rows, headers
 
@@ -151,7 +152,7 @@ def html_document(
         parts.append(f"<h2>{esc(run.label)}</h2>")
         parts.append(f"<pre>{esc(run.summary())}</pre>")
         if run.report is not None:
-            parts.append(report_html(run.report))
+            parts.append(report_html(run.report, applied=applied_label(runs, run)))
             parts.append(class_section_html(run.report.per_class))
     if source:
         parts.append(f"<h2>Cell</h2><pre>{esc(source)}</pre>")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from typing import Any
 
@@ -303,9 +303,13 @@ def evidence_html(evidence: Mapping[str, Any]) -> str:
     return f'<div class="stallmagic-evidence" style="font-size:0.9em;opacity:0.85">Evidence: {items}</div>'
 
 
-def finding_html(finding: Any, *, remedies: bool = True) -> str:
+def finding_html(
+    finding: Any, *, remedies: bool = True, applied: Callable[[Any], str | None] | None = None
+) -> str:
     """One finding: title, confidence, explanation, evidence, what it is a symptom of, and (optionally) its
-    remedies as text. The panel passes ``remedies=False`` and draws them as buttons instead."""
+    remedies as text. The panel passes ``remedies=False`` and draws them as buttons instead; the static twin
+    passes ``applied`` (a remedy -> the label of the rerun that applied it, or ``None``), so a saved notebook says
+    which fixes were already tried, as the panel's greyed-out "Applied" buttons do."""
     parts = [
         f'<div class="stallmagic-finding" data-code="{esc(finding.code)}" style="{TEXT_STYLE}">',
         f"<b>{esc(finding.title)}</b> {confidence_badge(finding.confidence)} "
@@ -318,10 +322,15 @@ def finding_html(finding: Any, *, remedies: bool = True) -> str:
         )
     parts.append(evidence_html(finding.evidence))
     if remedies and finding.remedies:
-        items = "".join(f"<li>{remedy_html(r)}</li>" for r in finding.remedies)
+        items = "".join(f"<li>{remedy_html(r)}{_applied_note(applied, r)}</li>" for r in finding.remedies)
         parts.append(f'<ul style="margin:2px 0">{items}</ul>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def _applied_note(applied: Callable[[Any], str | None] | None, remedy: Any) -> str:
+    label = applied(remedy) if applied is not None else None
+    return " " + _MUTED.format(f"(applied: {esc(label)})") if label else ""
 
 
 def findings_head_html(run: Run, report: Any, *, metric_note: str | None = None) -> str:
@@ -347,13 +356,14 @@ def not_checked_html(notes: Sequence[str]) -> str:
     return f'<div style="opacity:0.7;font-size:0.9em">Not checked: {esc(" ".join(notes))}</div>'
 
 
-def report_html(report: Any) -> str:
-    """A diagnosis as HTML: headline, findings most likely first, what was not checked."""
+def report_html(report: Any, *, applied: Callable[[Any], str | None] | None = None) -> str:
+    """A diagnosis as HTML: headline, findings most likely first (a remedy already rerun marked, see
+    :func:`finding_html`), what was not checked."""
     parts = [f'<div class="stallmagic-report" style="{TEXT_STYLE}"><p><b>{esc(report.headline())}</b></p>']
     if report.healthy:
         parts.append(f"<p>No problem found: {esc(report.summary.get('healthy_text', ''))}</p>")
     for finding in report.findings:
-        parts.append(finding_html(finding))
+        parts.append(finding_html(finding, applied=applied))
     if report.notes:
         parts.append(f'<p style="opacity:0.75;font-size:0.9em">Not checked: {esc(" ".join(report.notes))}</p>')
     parts.append("</div>")

@@ -8,7 +8,7 @@ given here, so the two read the same. Pure: records only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..record import Run
@@ -25,6 +25,17 @@ def applied_rerun(runs: Sequence[Run], parent: Run, remedy: Any) -> Run | None:
         if r.parent is parent and r.remedy is not None and same:
             return r
     return None
+
+
+def applied_label(runs: Sequence[Run], parent: Run) -> Callable[[Any], str | None]:
+    """remedy -> the label of ``parent``'s rerun that applied it (:func:`applied_rerun`), or ``None``: what the
+    static views (the twin, the exported report) write where the panel greys out an "Applied" button."""
+
+    def label(remedy: Any) -> str | None:
+        rerun = applied_rerun(runs, parent, remedy)
+        return rerun.label if rerun is not None else None
+
+    return label
 
 
 def fixes_left(runs: Sequence[Run], run: Run) -> int:
@@ -68,4 +79,4 @@ def findings_title(runs: Sequence[Run], run: Run) -> str:
     return f"Findings of {run.label}: {found}{fixes}"
 
 
-__all__ = ["MAX_OTHER_RUNS", "applied_rerun", "findings_title", "fixes_left", "other_runs"]
+__all__ = ["MAX_OTHER_RUNS", "applied_label", "applied_rerun", "findings_title", "fixes_left", "other_runs"]

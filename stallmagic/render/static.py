@@ -45,7 +45,7 @@ from .html import (
     status_html,
     title_html,
 )
-from .per_run import findings_title, other_runs
+from .per_run import applied_label, findings_title, other_runs
 from .plot import curves, gap_state
 from .table import comparison_rows
 
@@ -122,13 +122,14 @@ def twin_html(
     parts.append(title_html(name))
     parts.append(_status(selected, metric))
     parts.append(curves_html(runs, metric=metric, highlight=selected))
-    parts.append(_findings(selected, metric_note))
+    parts.append(_findings(selected, metric_note, runs))
     if len(runs) >= 2:
         rows = comparison_rows(runs, metric=metric)
         index = runs.index(selected)
         parts.append("<div><b>Runs</b></div>" + runs_table_html(rows, selected=index if index < len(rows) else None))
     for run in other_runs(runs, selected, limit=None):  # as the panel's collapsed section lists them
-        parts.append(f"<details><summary>{esc(findings_title(runs, run))}</summary>{_findings(run, None)}</details>")
+        folded = _findings(run, None, runs)
+        parts.append(f"<details><summary>{esc(findings_title(runs, run))}</summary>{folded}</details>")
     parts += [note(p, error=True) for p in notes]
     parts.append(
         '<div style="opacity:0.7;font-size:0.9em">A static copy of the stallmagic panel: run the cell in a live '
@@ -142,12 +143,13 @@ def _status(run: Run, metric: str | None) -> str:
     return status_html(run) + gap_line(c, gap_state(c), legend=False) if run.epochs else status_html(run)
 
 
-def _findings(run: Run, metric_note: str | None) -> str:
+def _findings(run: Run, metric_note: str | None, runs: Sequence[Run]) -> str:
     report = run.report
     if report is None:
         return note(f"{run.label} has no diagnosis.")
     parts = [findings_head_html(run, report, metric_note=metric_note)]
-    parts += [finding_html(finding) for finding in report.findings]
+    applied = applied_label(runs, run)
+    parts += [finding_html(finding, applied=applied) for finding in report.findings]
     parts.append(class_view_html(getattr(report, "per_class", None)))
     if report.notes:
         parts.append(not_checked_html(report.notes))

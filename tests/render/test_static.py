@@ -80,3 +80,25 @@ def test_the_two_stylesheets_hide_one_view_each_and_refuse_an_unsafe_uid():
     for bad in ("a}b", "", "x" * 65, "a b", None):
         with pytest.raises(ValueError, match="'uid' argument"):
             static.live_css(bad)
+
+
+def test_the_twin_says_which_fixes_were_already_rerun():
+    # A saved notebook shows the panel's greyed-out "Applied" buttons as text: the baseline's fix that was rerun is
+    # marked with its rerun's label (escaped); the fix not tried is not
+    from stallmagic.remedies import Remedy
+
+    baseline = diagnosed(make_run(label="run 1"), "Overfitting")
+    tried, untried = Remedy("early_stopping"), Remedy("dropout", {"rate": 0.3})
+    baseline.report.findings[0].remedies = [tried, untried]
+    rerun = diagnosed(make_run(label=f"run 1 + {SCRIPT}", n=12), "Nothing much")
+    rerun.parent, rerun.remedy = baseline, Remedy("early_stopping")
+    page = static.twin_html([baseline, rerun], uid="abc123", selected=baseline)
+    items = re.findall(r"<li>(.*?)</li>", page, re.S)
+    assert len(items) == 2
+    assert "(applied: run 1 + &lt;script&gt;" in items[0] and SCRIPT not in page
+    assert "applied" not in items[1]
+    # the exported report says the same
+    from stallmagic.render.export import html_document
+
+    document = html_document([baseline, rerun])
+    assert document.count("(applied: run 1 + &lt;script&gt;") == 1 and SCRIPT not in document
