@@ -97,11 +97,13 @@ def overfitting(run: Run, s: Signals) -> Finding | None:
         return None
     rise, ev = _rise(val_loss, loss)
     gap_score = 0.0
+    cost = 1.0
     gap = _gap_series(s)
     if gap is not None and s.val_acc is not None:
         last_gap = float(gap[np.isfinite(gap)][-1])
         val_stuck = 0.0 if s.val_acc.improving() else 1.0
-        gap_score = ramp(last_gap, 0.04, 0.15) * val_stuck * _gap_cost(s)
+        cost = _gap_cost(s)
+        gap_score = ramp(last_gap, 0.04, 0.15) * val_stuck * cost
         ev.update(
             train_accuracy=round(s.acc.last, 4),
             val_accuracy=round(s.val_acc.last, 4),
@@ -124,7 +126,7 @@ def overfitting(run: Run, s: Signals) -> Finding | None:
             f"validation ({ev['val_accuracy']:.3f})"
         )
     none = not reg.get("dropout_layers") and not reg.get("regularized_layers")
-    if gap_score > 0 and _gap_cost(s) < 1:
+    if gap_score > 0 and cost < 1:
         ev["gap_costs_nothing_measurable"] = True
         words.append(
             f"validation accuracy is level with a quick {s.probe.model_name} and within 0.02 of its best, so the "

@@ -152,7 +152,7 @@ def exploding_gradient(run: Run, s: Signals) -> Finding | None:
     worst, growth, start_loss, severity = probe if probe is not None else (math.nan, math.nan, math.nan, 0.0)
     ratio = early if early is not None else math.nan
     severity = max(severity, ramp(math.log10(ratio), 2, 6) if early is not None else 0.0)
-    nan = loss is not None and loss.first_nonfinite is not None
+    diverged = loss is not None and loss.first_nonfinite is not None
     signs = []
     if probe is not None:
         signs.append(
@@ -162,13 +162,13 @@ def exploding_gradient(run: Run, s: Signals) -> Finding | None:
     if early is not None:
         signs.append(
             f"the first epoch's loss ({num(float(loss.values[0]))}) was {num(ratio)} times that of a blind guess"
-            f"{', then it settled at ' + num(loss.last) if not nan and loss.last < loss.first else ''}"
+            f"{', then it settled at ' + num(loss.last) if not diverged and loss.last < loss.first else ''}"
         )
     return Finding(
         "exploding_gradient",
         "Exploding gradients",
         f"{'; '.join(signs).capitalize()}: the network's outputs blew up before the learning rate played any role"
-        f"{', and the loss became NaN' if nan else ''}. Check the weight initialization (He/Glorot) and the input "
+        f"{', and the loss became NaN' if diverged else ''}. Check the weight initialization (He/Glorot) and the input "
         "scale; clip gradients (clipnorm) and add normalization.",
         {
             "max_gradient_to_weight": worst if probe is not None else None,
