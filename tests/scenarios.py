@@ -1028,6 +1028,32 @@ def ho_healthy_gap_onehot_noisy():
     return model, dict(x=xt, y=eye[yt], validation_data=(xv, eye[yv]), epochs=40, batch_size=64)
 
 
+def ho_noise_digits_halves():
+    import keras
+
+    x, y = _digits()
+    y = (y >= 5).astype("int64")
+    rng = np.random.default_rng(19)
+    y = np.where(rng.random(len(y)) < 0.3, 1 - y, y)
+    xt, xv, yt, yv = _split(x, y, frac=0.2, seed=19)
+    inputs = keras.Input((64,))
+    hidden = keras.layers.Dense(96, activation="relu")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(hidden))
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    eye = np.eye(2, dtype="float32")
+    return model, dict(x=xt, y=eye[yt], validation_data=(xv, eye[yv]), epochs=25, batch_size=32)
+
+
+def ho_healthy_weak_binary():
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=2400, n_features=12, n_informative=3, n_redundant=2, class_sep=0.35,
+                               flip_y=0.0, random_state=21)
+    model = _mlp(12, 1, (24,), out="sigmoid")
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x.astype("float32"), y=y, validation_split=0.25, epochs=20, batch_size=32)
+
+
 HELDOUT: dict[str, Scenario] = {
     s.name: s
     for s in [
@@ -1088,5 +1114,9 @@ HELDOUT: dict[str, Scenario] = {
                  "moons, 7 ReLU layers, N(0, 0.7) init, plain SGD"),
         Scenario("ho_healthy_gap_onehot_noisy", None, ho_healthy_gap_onehot_noisy,
                  "6 overlapping classes, 8% flipped labels, one-hot: a gap the data explain"),
+        Scenario("ho_noise_digits_halves", "label_noise", ho_noise_digits_halves,
+                 "digits 0-4 vs 5-9, 30% flipped, one-hot 2-unit softmax, RMSprop"),
+        Scenario("ho_healthy_weak_binary", None, ho_healthy_weak_binary,
+                 "two hard, overlapping classes (clean labels): a model that learns little"),
     ]
 }
