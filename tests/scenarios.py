@@ -533,6 +533,18 @@ def healthy_gap_above_reference():
     return model, dict(x=xt, y=yt, validation_data=(xv, yv), epochs=50, batch_size=32)
 
 
+def label_noise_two_classes():
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=800, n_features=8, n_informative=5, n_redundant=0, class_sep=2.0,
+                               flip_y=0.0, random_state=7)
+    rng = np.random.default_rng(7)
+    y = np.where(rng.random(len(y)) < 0.3, 1 - y, y)  # 30 % of two classes' labels flipped
+    model = _mlp(8, 2, (32,))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, dict(x=x.astype("float32"), y=y, validation_split=0.2, epochs=30, batch_size=32)
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in [
@@ -587,6 +599,8 @@ SCENARIOS: dict[str, Scenario] = {
                  "6 ReLU layers, N(0, 0.8) init, plain SGD: first-epoch loss ~10^3, then near chance"),
         Scenario("healthy_gap_above_reference", None, healthy_gap_above_reference,
                  "hard 4 classes: a train-validation gap, validation above the quick model"),
+        Scenario("label_noise_two_classes", "label_noise", label_noise_two_classes,
+                 "30% of two well-separated classes' labels flipped, 2-unit softmax"),
     ]
 }
 

@@ -14,7 +14,7 @@ from test_rules_pure import make_run, smooth
 from stallmagic.diagnosis import ArraySample, GradientProbe, Measurements, diagnose
 from stallmagic.diagnosis.ranking import rank
 from stallmagic.diagnosis.report import Finding
-from stallmagic.diagnosis.rules.label_noise import noise_floor
+from stallmagic.diagnosis.rules.label_noise import consensus, noise_floor
 
 
 def _sample(x, y):
@@ -227,6 +227,54 @@ def test_the_noise_floor_tells_wrong_labels_from_overlapping_classes():
     labels = (rng.random(n) < p1).astype(int)
     floor, ratio = noise_floor(np.c_[1 - p1, p1], labels)
     assert ratio < 0.4
+
+
+def test_a_second_model_tells_wrong_labels_from_shared_blind_spots():
+    rng = np.random.default_rng(1)
+    n = 900
+    truth = rng.integers(0, 2, n)
+    flipped = np.where(rng.random(n) < 0.3, 1 - truth, truth)
+
+    def learned(jitter):  # a model sure of the true class, each row a little differently
+        p1 = np.clip(np.where(truth == 1, 0.8, 0.2) + rng.normal(0, jitter, n), 0.01, 0.99)
+        return np.c_[1 - p1, p1]
+
+    # wrong labels: both models learned the true classes, so they contradict the same labels
+    assert consensus(learned(0.1), learned(0.1), flipped) >= 0.9
+    # two models that learned little, each its own way: the other shares the first's errors about as often as it
+    # errs anywhere (here 40 %), not because the labels are wrong
+    def weak():
+        p1 = np.clip(0.5 + 0.15 * (2 * truth - 1) * rng.random(n) + rng.normal(0, 0.2, n), 0.01, 0.99)
+        return np.c_[1 - p1, p1]
+
+    assert consensus(weak(), weak(), truth) <= 0.65
+    assert consensus(learned(0.1), None, flipped) is None
+
+
+def test_heavy_noise_on_two_classes_is_told_from_a_model_that_learned_little():
+    # 30 % of two well-separated classes' labels flipped: the probe's surest rows disagree with their labels at
+    # about 0.3, three fifths of the error of always saying the common class, where a model that learned little
+    # sits too; the other cheap model contradicting the same labels tells the two apart
+    rng = np.random.default_rng(4)
+    n = 800
+    truth = rng.integers(0, 2, n)
+    x = rng.normal(0, 1, (n, 8)) + 1.5 * np.where(truth[:, None] == 1, 1.0, -1.0) * (np.arange(8) < 4)
+    flipped = np.where(rng.random(n) < 0.3, 1 - truth, truth)
+    logs = {"loss": smooth(0.69, 0.35, 20), "accuracy": smooth(0.6, 0.85, 20), "val_loss": smooth(0.69, 0.62, 20),
+            "val_accuracy": smooth(0.6, 0.69, 20)}  # fmt: skip
+    run = make_run(logs, loss="sparse_categorical_crossentropy", activation="softmax", units=2, n_train=640)
+    m = Measurements(train=_sample(x[:640], flipped[:640]), val=_sample(x[640:], flipped[640:]))
+    found = diagnose(run, m).get("label_noise")
+    assert found is not None and found.alert, "heavy noise on two classes read as a model that learned little"
+    assert found.evidence["other_model_shares_surest_errors"] >= 0.8
+    assert "trained apart contradicts the same labels" in found.explanation
+    # clean labels neither cheap model can read (the parity of three features): both near chance, each wrong on
+    # rows of its own; nothing to say about the labels
+    parity = ((x[:, :3] > 0).sum(axis=1) % 2).astype(int)
+    chance = {**logs, "accuracy": smooth(0.5, 0.6, 20), "val_accuracy": [0.5] * 20}
+    m = Measurements(train=_sample(x[:640], parity[:640]), val=_sample(x[640:], parity[640:]))
+    weak = diagnose(make_run(chance, activation="softmax", units=2, n_train=640), m).get("label_noise")
+    assert weak is None or not weak.alert, weak
 
 
 def test_vanishing_gradients_with_saturating_activations():

@@ -13,7 +13,11 @@ When the network clearly beats the probe, the probe's disagreements say more abo
 own validation outputs, the share of the validation rows it is surest about that disagree with their labels.
 Either reading assumes a model that learned the task: one that learned little is wrong about its surest rows as
 often as about the rest, so the confidence fades as the floor nears the error of always predicting the most
-common class.
+common class. That guard alone cannot tell heavy noise on two classes (30 % flipped: a floor of 0.3 against a
+chance error of 0.5) from a model that learned little, so the probe's floor has a second witness: the other cheap
+model, of another family, trained apart. Where the labels are wrong, both models learned the same true classes and
+contradict the same labels (a consensus filter, Brodley & Friedl 1999); a model that learned little errs by its own
+blind spots, and the other model shares its errors about as often as it errs anywhere.
 """
 
 from __future__ import annotations
@@ -37,6 +41,13 @@ MIN_FLOOR_RATIO = 0.4
 #: nothing at a floor of 0.7 x the chance error to full at 0.4 x. Labels flipped at random give 0.2-0.6 (10-30 %
 #: flips on two classes: chance error 0.5; on ten: 0.9); a model near chance, 0.8-1.
 LEARNED_FROM, LEARNED_FULL = 0.7, 0.4
+#: The other cheap model confirms that the probe learned the task when it contradicts, with the same class, most of
+#: the labels the probe contradicts among its surest rows: from nothing at 0.7 of them to full at 0.9. Labels flipped
+#: at random give 0.95-1 (the two models learned the same true classes); models that learned little, 0.5-0.6 (the
+#: other model's own error rate and a little more: hard rows are hard for both).
+CONSENSUS_FROM, CONSENSUS_FULL = 0.7, 0.9
+#: Fewer shared-or-not errors among the surest rows than this say nothing about consensus.
+MIN_CONSENSUS_ROWS = 10
 
 
 def noise_floor(proba: np.ndarray, labels: np.ndarray) -> tuple[float, float] | None:
@@ -100,6 +111,28 @@ def learned(floor: float, labels: np.ndarray) -> float:
     return ramp(LEARNED_FROM - floor / chance_error, 0.0, LEARNED_FROM - LEARNED_FULL)
 
 
+def consensus(proba: np.ndarray, rival: np.ndarray | None, labels: np.ndarray) -> float | None:
+    """Among the most confident third of the rows by ``proba`` that it gets wrong, the share on which ``rival`` (a
+    model of another family) predicts the same wrong class.
+
+    Args:
+        proba: Out-of-fold class probabilities of shape (n, k), the model the noise floor is read from.
+        rival: The other model's out-of-fold probabilities, same shape, or ``None``.
+        labels: The given class index of each row, of shape (n,).
+
+    Returns:
+        ``None`` without a rival or with fewer than :data:`MIN_CONSENSUS_ROWS` such rows.
+    """
+    if rival is None or rival.shape != proba.shape:
+        return None
+    surest = np.argsort(-proba.max(axis=1), kind="stable")[: len(labels) // 3]
+    said = proba[surest].argmax(axis=1)
+    wrong = said != labels[surest]
+    if wrong.sum() < MIN_CONSENSUS_ROWS:
+        return None
+    return float(np.mean(rival[surest][wrong].argmax(axis=1) == said[wrong]))
+
+
 def _network_floor(s: Signals) -> tuple[float, float, np.ndarray] | None:
     """The noise floor (:func:`noise_floor`) of the network's own validation outputs when they are probabilities,
     with the validation labels it was read against."""
@@ -117,7 +150,8 @@ def label_noise(run: Run, s: Signals) -> Finding | None:
     network's own on validation when the network clearly beats the probe (a weak probe, such as k-NN on raw
     pixels, disagrees with good labels as evenly as a good probe with bad ones). Fires when it is at least 5 % and
     at least 0.4 of the overall error rate.
-    Confidence = (0.3 + 0.65 x ramp(floor, 0.05, 0.2)) x ramp(ratio, 0.4, 0.7) x :func:`learned`.
+    Confidence = (0.3 + 0.65 x ramp(floor, 0.05, 0.2)) x ramp(ratio, 0.4, 0.7) x the share of the task learned:
+    :func:`learned`, or for the probe's floor the other model's :func:`consensus` (ramp 0.7-0.9) when it says more.
     """
     if s.task != "classification":
         return None
@@ -131,7 +165,9 @@ def label_noise(run: Run, s: Signals) -> Finding | None:
     floor, ratio, labels = measured
     if floor < MIN_NOISE or ratio < MIN_FLOOR_RATIO:
         return None
-    conf = (0.3 + 0.65 * ramp(floor, MIN_NOISE, 0.2)) * ramp(ratio, MIN_FLOOR_RATIO, 0.7) * learned(floor, labels)
+    agreed = None if by_network else consensus(probe.oof_proba, probe.rival_oof_proba, labels)
+    learned_share = max(learned(floor, labels), ramp(agreed or 0.0, CONSENSUS_FROM, CONSENSUS_FULL))
+    conf = (0.3 + 0.65 * ramp(floor, MIN_NOISE, 0.2)) * ramp(ratio, MIN_FLOOR_RATIO, 0.7) * learned_share
     if conf <= 0:
         return None
     suspect = probe.label_issues & probe.confident_wrong
@@ -142,7 +178,7 @@ def label_noise(run: Run, s: Signals) -> Finding | None:
     ev = {
         "estimated_noise_rate": round(floor, 4),
         "floor_to_overall_error": round(ratio, 3),
-        "learned_the_task": round(learned(floor, labels), 3),
+        "learned_the_task": round(learned_share, 3),
         "flagged_rows": int(suspect.sum()),
         "rows_checked": len(suspect),
         "cleanlab_issues": int(probe.label_issues.sum()),
@@ -152,6 +188,9 @@ def label_noise(run: Run, s: Signals) -> Finding | None:
         "suspect_rows": sorted(int(r) for r in np.asarray(rows)),
     }
     where = _where_words(floor, probe.model_name, by_network=by_network, sampled=sampled)
+    if agreed is not None:
+        ev["other_model_shares_surest_errors"] = round(agreed, 3)
+        where += f"; a {probe.rival_name} trained apart contradicts the same labels on {pct(agreed)} of those rows"
     return Finding(
         "label_noise",
         "Many labels look wrong",

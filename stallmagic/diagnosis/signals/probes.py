@@ -9,7 +9,9 @@ make_moons are served), and the better one by out-of-fold accuracy is kept. From
   averaged over three draws, whose spread says how much a gain could be luck), which tells whether more data
   would still help;
 * **out-of-fold probabilities** for every sampled training row (3-fold), from which cleanlab's confident learning
-  (``cleanlab.filter.find_label_issues``) flags the rows whose label looks wrong.
+  (``cleanlab.filter.find_label_issues``) flags the rows whose label looks wrong. The other model's out-of-fold
+  probabilities are kept too: where two models of different families contradict a label with the same class, the
+  label, not one model's blind spot, is the likelier culprit (a consensus filter, Brodley & Friedl 1999).
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ class ProbeResult:
     """What the cheap probe measured (see module docstring). Scores are accuracy or R^2 on validation.
 
     ``positions`` maps each probed training row back to its position in the ``x_train`` given to
-    :func:`run_probe`; ``labels``, ``oof_proba``, ``label_issues`` and ``confident_wrong`` are aligned with it.
+    :func:`run_probe`; ``labels``, ``oof_proba``, ``label_issues`` and ``confident_wrong`` are aligned with it, and
+    so is ``rival_oof_proba``, the out-of-fold probabilities of the cheap model that was not kept (``rival_name``).
     """
 
     task: str
@@ -59,6 +62,8 @@ class ProbeResult:
     confident_wrong: np.ndarray | None = None
     note: str | None = None
     curve_spread: float | None = None
+    rival_name: str | None = None
+    rival_oof_proba: np.ndarray | None = None
 
     def gain_last_doubling(self) -> float | None:
         """Score gained from the 50 % point to the 100 % point of the learning curve."""
@@ -213,7 +218,7 @@ def run_probe(
         classes = np.unique(y_train)
         if len(classes) < 2:
             return ProbeResult(task, "none", len(y_train), None, note="The training sample holds a single class.")
-    name, model, oof_score, oof = _best_candidate(xt, y_train, task, classes, seed)
+    (name, model, oof_score, oof), rival = _best_candidate(xt, y_train, task, classes, seed)
     curve, spread = _learning_curve(model, xt, y_train, xv, y_val, task, rng)
     result = ProbeResult(
         task=task,
@@ -228,6 +233,8 @@ def run_probe(
     )
     if classes is not None and oof is not None:
         _check_labels(result, classes, y_train, oof)
+        if rival is not None and rival[1] is not None:
+            result.rival_name, result.rival_oof_proba = rival
     return result
 
 
@@ -246,12 +253,13 @@ def _sample_training_rows(
 
 def _best_candidate(
     xt: np.ndarray, y_train: np.ndarray, task: str, classes: np.ndarray | None, seed: int
-) -> tuple[str, object, float, np.ndarray | None]:
+) -> tuple[tuple[str, object, float, np.ndarray | None], tuple[str, np.ndarray | None] | None]:
     """The better of the cheap models (:func:`_candidates`) by out-of-fold score: 3-fold (stratified for classes,
     fewer folds when the rarest class has fewer than 3 rows; none with a single row, then the first model wins).
 
     Returns:
-        ``(name, unfitted model, out-of-fold accuracy or R², out-of-fold probabilities or predictions)``.
+        ``(name, unfitted model, out-of-fold accuracy or R², out-of-fold probabilities or predictions)`` of the
+        better model, and ``(name, out-of-fold probabilities or predictions)`` of the other one.
     """
     from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 
@@ -261,7 +269,7 @@ def _best_candidate(
         cv = StratifiedKFold(folds, shuffle=True, random_state=seed) if folds >= 2 else None
     else:
         cv = KFold(3, shuffle=True, random_state=seed)
-    best = None
+    best = rival = None
     for name, model in _candidates(task, len(y_train)):
         if cv is None:
             oof = None
@@ -273,8 +281,11 @@ def _best_candidate(
             oof = cross_val_predict(model, xt, y_train, cv=cv)
             oof_score = float(1 - np.mean((oof - y_train) ** 2) / max(1e-12, np.var(y_train)))
         if best is None or oof_score > best[2] + 1e-9:
+            rival = None if best is None else (best[0], best[3])
             best = (name, model, oof_score, oof)
-    return best
+        else:
+            rival = (name, oof)
+    return best, rival
 
 
 def _learning_curve(
