@@ -277,6 +277,22 @@ def test_heavy_noise_on_two_classes_is_told_from_a_model_that_learned_little():
     assert weak is None or not weak.alert, weak
 
 
+def test_two_models_saying_the_common_class_everywhere_are_no_witness():
+    # 75:25 labels the features do not predict: both cheap models say the common class almost everywhere, so they
+    # "agree" on nearly every label they contradict; that says nothing about the labels (the class shares do)
+    rng = np.random.default_rng(6)
+    n = 1200
+    x = rng.normal(size=(n, 10))
+    y = (rng.random(n) < 0.25).astype(int)
+    logs = {"loss": smooth(0.6, 0.55, 15), "accuracy": smooth(0.74, 0.76, 15), "val_loss": smooth(0.6, 0.57, 15),
+            "val_accuracy": [0.75] * 15}  # fmt: skip
+    run = make_run(logs, loss="binary_crossentropy", activation="sigmoid", units=1, n_train=900)
+    found = diagnose(run, Measurements(train=_sample(x[:900], y[:900]), val=_sample(x[900:], y[900:]))).get(
+        "label_noise"
+    )
+    assert found is None or not found.alert, found
+
+
 def test_vanishing_gradients_with_saturating_activations():
     logs = {"loss": [0.693] * 6, "accuracy": [0.5] * 6, "val_loss": [0.693] * 6, "val_accuracy": [0.5] * 6}
     from stallmagic.record import LayerRecord

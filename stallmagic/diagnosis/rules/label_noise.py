@@ -48,6 +48,11 @@ LEARNED_FROM, LEARNED_FULL = 0.7, 0.4
 CONSENSUS_FROM, CONSENSUS_FULL = 0.7, 0.9
 #: Fewer shared-or-not errors among the surest rows than this say nothing about consensus.
 MIN_CONSENSUS_ROWS = 10
+#: Two models that learned nothing agree too: both say the common class everywhere and contradict the same rare
+#: labels. So the consensus speaks only for a probe that learned something beyond the class shares: its overall
+#: out-of-fold error at most this share of the chance error (labels flipped at random: 0.6-0.7 with 30 % flipped on
+#: two classes, less on more classes), and below the chance error by 3 of its standard errors.
+BEYOND_CHANCE = 0.85
 
 
 def noise_floor(proba: np.ndarray, labels: np.ndarray) -> tuple[float, float] | None:
@@ -133,6 +138,14 @@ def consensus(proba: np.ndarray, rival: np.ndarray | None, labels: np.ndarray) -
     return float(np.mean(rival[surest][wrong].argmax(axis=1) == said[wrong]))
 
 
+def beats_chance(error: float, labels: np.ndarray) -> bool:
+    """A model whose error on ``labels`` is ``error`` learned something beyond the class shares: at most
+    :data:`BEYOND_CHANCE` of the chance error, and 3 binomial standard errors under it."""
+    chance_error = 1.0 - float(np.bincount(labels).max()) / len(labels)
+    se = math.sqrt(chance_error * (1 - chance_error) / len(labels))
+    return error <= BEYOND_CHANCE * chance_error and error <= chance_error - 3 * se
+
+
 def _network_floor(s: Signals) -> tuple[float, float, np.ndarray] | None:
     """The noise floor (:func:`noise_floor`) of the network's own validation outputs when they are probabilities,
     with the validation labels it was read against."""
@@ -151,7 +164,8 @@ def label_noise(run: Run, s: Signals) -> Finding | None:
     pixels, disagrees with good labels as evenly as a good probe with bad ones). Fires when it is at least 5 % and
     at least 0.4 of the overall error rate.
     Confidence = (0.3 + 0.65 x ramp(floor, 0.05, 0.2)) x ramp(ratio, 0.4, 0.7) x the share of the task learned:
-    :func:`learned`, or for the probe's floor the other model's :func:`consensus` (ramp 0.7-0.9) when it says more.
+    :func:`learned`, or for the probe's floor the other model's :func:`consensus` (ramp 0.7-0.9) when it says more
+    and the probe :func:`beats_chance`.
     """
     if s.task != "classification":
         return None
@@ -165,7 +179,9 @@ def label_noise(run: Run, s: Signals) -> Finding | None:
     floor, ratio, labels = measured
     if floor < MIN_NOISE or ratio < MIN_FLOOR_RATIO:
         return None
-    agreed = None if by_network else consensus(probe.oof_proba, probe.rival_oof_proba, labels)
+    agreed = None
+    if not by_network and beats_chance(floor / ratio, labels):  # floor / ratio: the overall error rate
+        agreed = consensus(probe.oof_proba, probe.rival_oof_proba, labels)
     learned_share = max(learned(floor, labels), ramp(agreed or 0.0, CONSENSUS_FROM, CONSENSUS_FULL))
     conf = (0.3 + 0.65 * ramp(floor, MIN_NOISE, 0.2)) * ramp(ratio, MIN_FLOOR_RATIO, 0.7) * learned_share
     if conf <= 0:
