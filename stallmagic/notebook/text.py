@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..record import Run
+from ..render.classes import recall_lines
 from .cell import CellRuns
 
 
@@ -60,6 +61,7 @@ class TextView:
             lines.append(f"[stallmagic] {note}")
         if run.report is not None:
             lines.append("[stallmagic] " + str(run.report))
+            lines.extend(recall_lines(getattr(run.report, "per_class", None)))
             choices = cell.remedies(run)
             if choices:
                 lines.append("Fixes to try (rerun one with %stall rerun N, then keep it with %stall keep):")

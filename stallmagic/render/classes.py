@@ -2,7 +2,8 @@
 
 The panel shows the selected run's recall per class compactly (at most :data:`MAX_CLASSES` classes, worst
 first, with a bar each, the rest counted) and its confusion matrix folded under it; the static twin shows the same
-fragment (:func:`class_view_html`), the exported page both in full (:func:`class_section_html`); the markdown
+fragment (:func:`class_view_html`), the exported page both in full (:func:`class_section_html`), the terminal's
+text view the recall as lines (:func:`recall_lines`); the markdown
 export writes them as tables (:func:`stallmagic.render.export.class_markdown`, beside its other markdown). The numbers
 come from :class:`~stallmagic.diagnosis.per_class.PerClass` on the run's report. Class names come from the user's
 targets: every one goes through :func:`~.html.esc` (HTML) or :func:`md_escape` (markdown).
@@ -69,6 +70,24 @@ def recall_html(view: Any, *, limit: int | None = MAX_CLASSES) -> str:
         f'<table style="border-collapse:collapse;font-size:0.9em"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>{more}</div>"
     )
+
+
+def recall_lines(view: Any, *, limit: int | None = MAX_CLASSES) -> list[str]:
+    """Recall per class as lines of text for the terminal view, the worst classes first, as the panel lists them:
+    ``  3: validation 0.41, training 0.97``; the classes past ``limit`` are counted. ``[]`` without a view."""
+    if view is None or not view.classes:
+        return []
+    order = view.worst_first()
+    shown = order if limit is None else order[:limit]
+    lines = [f"Recall per class ({rows_text(view)}; worst first):"]
+    for i in shown:
+        parts = [f"validation {recall_text(view.val_recall[i])}"] if view.split == "validation" else []
+        parts += [f"training {recall_text(view.train_recall[i])}"] if view.train_recall else []
+        lines.append(f"  {view.classes[i]}: {', '.join(parts)}")
+    rest = len(order) - len(shown)
+    if rest:
+        lines.append(f"  and {rest} more class{'es' if rest != 1 else ''}")
+    return lines
 
 
 def rows_text(view: Any) -> str:

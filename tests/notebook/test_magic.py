@@ -374,6 +374,11 @@ def test_text_report_without_a_widget_frontend(ip, digits_model, display, capsys
     out = capsys.readouterr().out
     assert "[stallmagic] Why is validation accuracy stuck?" in out
     assert type(magics(ip).views[-1]).__name__ == "TextView"
+    # the recall per class the panel shows, as lines (worst first, the classes past ten counted)
+    assert "Recall per class (validation sample of" in out
+    view = magics(ip).cells[-1].last.report.per_class
+    worst = view.worst_first()[0]
+    assert f"  {view.classes[worst]}: validation {view.val_recall[worst]:.2f}" in out
 
 
 def test_old_cells_release_their_models_and_data(ip, digits_model, display):
