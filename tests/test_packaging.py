@@ -53,3 +53,11 @@ def test_every_non_python_file_of_the_package_ships_in_the_wheel():
     assert data, "the package has no data file: this test checks nothing (remove it, or it is looking elsewhere)"
     missing = [f for f in data if not any(fnmatch.fnmatch(f, pattern) for pattern in patterns)]
     assert missing == [], f"not in [tool.setuptools.package-data] of pyproject.toml, so not in the wheel: {missing}"
+
+
+def test_the_license_is_an_spdx_string_the_build_backend_keeps_reading():
+    # setuptools deprecated `license = { text = ... }` (a table) for an SPDX expression (PEP 639) and stops building
+    # projects that use the table after 2027-02-18; the string needs setuptools 77 or later to build
+    assert isinstance(PYPROJECT["project"]["license"], str), "project.license must be an SPDX string, not a table"
+    floor = next(r for r in PYPROJECT["build-system"]["requires"] if _name(r) == "setuptools")
+    assert tuple(int(p) for p in floor.split(">=")[1].split(".")) >= (77,), floor
