@@ -106,11 +106,16 @@ def _where_words(floor: float, probe_name: str, *, by_network: bool, sampled: bo
     )
 
 
+def _chance_error(labels: np.ndarray) -> float:
+    """The error rate of always predicting the most common of ``labels`` (class indices)."""
+    return 1.0 - float(np.bincount(labels).max()) / len(labels)
+
+
 def learned(floor: float, labels: np.ndarray) -> float:
     """How much a model whose surest rows disagree with ``labels`` at ``floor`` learned the task: 0 near the
     error of always predicting the most common class, 1 well under it (:data:`LEARNED_FROM`, :data:`LEARNED_FULL`).
     """
-    chance_error = 1.0 - float(np.bincount(labels).max()) / len(labels)
+    chance_error = _chance_error(labels)
     if chance_error <= 0:
         return 0.0
     return ramp(LEARNED_FROM - floor / chance_error, 0.0, LEARNED_FROM - LEARNED_FULL)
@@ -141,7 +146,7 @@ def consensus(proba: np.ndarray, rival: np.ndarray | None, labels: np.ndarray) -
 def beats_chance(error: float, labels: np.ndarray) -> bool:
     """A model whose error on ``labels`` is ``error`` learned something beyond the class shares: at most
     :data:`BEYOND_CHANCE` of the chance error, and 3 binomial standard errors under it."""
-    chance_error = 1.0 - float(np.bincount(labels).max()) / len(labels)
+    chance_error = _chance_error(labels)
     se = math.sqrt(chance_error * (1 - chance_error) / len(labels))
     return error <= BEYOND_CHANCE * chance_error and error <= chance_error - 3 * se
 
