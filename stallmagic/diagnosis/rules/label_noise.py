@@ -55,6 +55,11 @@ MIN_CONSENSUS_ROWS = 10
 BEYOND_CHANCE = 0.85
 
 
+def _surest_third(proba: np.ndarray) -> np.ndarray:
+    """The positions of the third of the rows a model gives its highest top probability (ties in row order)."""
+    return np.argsort(-proba.max(axis=1), kind="stable")[: len(proba) // 3]
+
+
 def noise_floor(proba: np.ndarray, labels: np.ndarray) -> tuple[float, float] | None:
     """(error rate among the most confident third of the rows, that rate / the overall error rate).
 
@@ -71,7 +76,7 @@ def noise_floor(proba: np.ndarray, labels: np.ndarray) -> tuple[float, float] | 
     overall = float(wrong.mean())
     if overall == 0:
         return None
-    surest = np.argsort(-proba.max(axis=1), kind="stable")[: len(labels) // 3]
+    surest = _surest_third(proba)
     floor = float(wrong[surest].mean())
     return floor, floor / overall
 
@@ -135,7 +140,7 @@ def consensus(proba: np.ndarray, rival: np.ndarray | None, labels: np.ndarray) -
     """
     if rival is None or rival.shape != proba.shape:
         return None
-    surest = np.argsort(-proba.max(axis=1), kind="stable")[: len(labels) // 3]
+    surest = _surest_third(proba)
     said = proba[surest].argmax(axis=1)
     wrong = said != labels[surest]
     if wrong.sum() < MIN_CONSENSUS_ROWS:
